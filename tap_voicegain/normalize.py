@@ -1,0 +1,260 @@
+"""Turn the API's JSON objects and CSV rows into one typed record shape.
+
+Both export formats end up in the same record: the names of the vendor's column
+list, nested ``agent``/``queue`` objects, integers for ids and counts, floats
+for scores, RFC 3339 UTC strings for times. Values are checked while they are
+converted: a value that does not fit its column raises :class:`RecordError`
+naming the call and the field, so a bad value is never guessed at or dropped.
+
+CSV cell conventions (from the vendor's examples; see README "CSV format"):
+lists are ``|``-separated, ``markers`` are ``time,type,note`` with the literal
+``null`` for no note, ``wordCloud`` items are ``phrase,freq`` and
+``dtmfEvents`` items ``dtmf,timestamp,channel`` (our assumption: the guide shows
+no example of either), times are ``MM-DD-YYYY h:mm:ss AM/PM`` in the
+configured zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import typing as t
+from zoneinfo import ZoneInfo
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+Converter = t.Callable[[t.Any], t.Any]
+UTC = dt.timezone.utc
+
+
+class RecordError(ValueError):
+    """A value from the API that does not fit its column."""
+
+    def __init__(self, call_id: object, field: str, value: object, expected: str) -> None:
+        """Build the message from the culprit call, field and value."""
+        shown = repr(value)
+        if len(shown) > 80:  # noqa: PLR2004 - keep log lines readable
+            shown = shown[:77] + "..."
+        super().__init__(
+            f"callId {call_id}: field '{field}' has {shown}, expected {expected}",
+        )
+        self.call_id = call_id
+        self.field = field
+
+
+class _Bad(Exception):  # noqa: N818 - internal signal, wrapped into RecordError
+    def __init__(self, expected: str) -> None:
+        self.expected = expected
+
+
+# --- scalar converters: value -> typed value or None; raise _Bad on misfit ---
+
+
+def to_int(value: t.Any) -> int | None:  # noqa: ANN401
+    """Integer from an int, an integral float or a decimal string."""
+    kind = type(value)
+    if kind is int:
+        return t.cast("int", value)
+    if value is None or value == "":
+        return None
+    if kind is str:
+        text = value.strip()
+        if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
+            return int(text)
+    elif kind is float and value.is_integer():
+        return int(value)
+    raise _Bad("an integer")
+
+
+def to_float(value: t.Any) -> float | None:  # noqa: ANN401
+    """Float from a number or a numeric string (never NaN or infinity)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        number = float(value)
+    elif value is None or value == "":
+        return None
+    elif kind is str:
+        try:
+            number = float(value)
+        except ValueError:
+            raise _Bad("a number") from None
+    else:
+        raise _Bad("a number")
+    if not math.isfinite(number):
+        raise _Bad("a finite number")
+    return number
+
+
+def to_str(value: t.Any) -> str | None:  # noqa: ANN401
+    """Text exactly as sent; an empty string is null; ints become their digits."""
+    kind = type(value)
+    if kind is str:
+        return t.cast("str", value) or None
+    if value is None:
+        return None
+    if kind is int:
+        return str(value)
+    raise _Bad("a string")
+
+
+def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
+    """Boolean from true/false (JSON) or 'true'/'false' (CSV)."""
+    if type(value) is bool:
+        return t.cast("bool", value)
+    if value is None or value == "":
+        return None
+    if type(value) is str:
+        lowered = value.strip().lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    raise _Bad("true or false")
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
+    """RFC 3339 UTC text from an RFC 3339 value (zone-less is taken as UTC)."""
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _Bad("an RFC 3339 date-time")
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad("an RFC 3339 date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return _utc_text(moment)
+
+
+def csv_datetime_parser(zone_name: str) -> Converter:
+    """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in ``zone_name``."""
+    zone: dt.tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
+    expected = "a time like 05-12-2024 6:15:45 PM"
+
+    def parse(value: t.Any) -> str | None:  # noqa: ANN401
+        if not value:
+            return None
+        if "T" in value:  # tolerate RFC 3339 should the API switch
+            return to_datetime(value)
+        try:
+            day, clock, half = value.split(" ")
+            month, mday, year = day.split("-")
+            hour, minute, second = clock.split(":")
+            hour_num = int(hour)
+            half = half.upper()
+            if half not in {"AM", "PM"} or not 1 <= hour_num <= 12:  # noqa: PLR2004
+                raise _Bad(expected)
+            hour_num = hour_num % 12 + (12 if half == "PM" else 0)
+            moment = dt.datetime(
+                int(year), int(month), int(mday), hour_num, int(minute), int(second),
+                tzinfo=zone,
+            )
+        except ValueError:
+            raise _Bad(expected) from None
+        return _utc_text(moment)
+
+    return parse
+
+
+# --- lists and objects ---
+
+
+def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
+    """List of strings from a JSON array or a ``|``-separated CSV cell."""
+    if not value:
+        return None
+    if type(value) is str:
+        return value.split("|")
+    if type(value) is list:
+        out = [to_str(item) for item in value]
+        if None in out:
+            raise _Bad("a list of non-empty strings")
+        return t.cast("list[str]", out)
+    raise _Bad("a list of strings")
+
+
+def _object_list(
+    value: t.Any,  # noqa: ANN401
+    fields: tuple[tuple[str, Converter], ...],
+    expected: str,
+) -> list[dict[str, t.Any]] | None:
+    """List of objects from a JSON array, or from ``a,b,c|a,b,c`` CSV text."""
+    if not value:
+        return None
+    if type(value) is str:
+        last = len(fields) - 1
+        items: list[t.Any] = []
+        for chunk in value.split("|"):
+            # The last field is free text (a note may hold commas): split at most
+            # len-1 times. wordCloud's first field is the phrase: split from the right.
+            parts = chunk.rsplit(",", last) if fields[0][0] == "phrase" else chunk.split(",", last)
+            if len(parts) != len(fields):
+                raise _Bad(expected)
+            items.append(dict(zip([name for name, _ in fields], parts, strict=True)))
+        value = items
+    if type(value) is not list:
+        raise _Bad(expected)
+    out = []
+    for item in value:
+        if type(item) is not dict:
+            raise _Bad(expected)
+        out.append({name: conv(item.get(name)) for name, conv in fields})
+    return out
+
+
+def _note(value: t.Any) -> str | None:  # noqa: ANN401
+    return None if value == "null" else to_str(value)
+
+
+_MARKER = (("time", to_int), ("type", to_str), ("note", _note))
+_WORD = (("phrase", to_str), ("freq", to_int))
+_DTMF = (("dtmf", to_str), ("timestamp", to_int), ("channel", to_str))
+_SENTIMENT = (
+    ("speaker", to_str), ("average", to_float), ("final", to_float), ("trend", to_float),
+)
+
+
+def to_markers(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
+    """Markers: ``[{time, type, note}]``."""
+    return _object_list(value, _MARKER, "markers like time,type,note|...")
+
+
+def to_word_cloud(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
+    """Word cloud: ``[{phrase, freq}]``."""
+    return _object_list(value, _WORD, "words like phrase,freq|...")
+
+
+def to_dtmf_events(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
+    """DTMF events: ``[{dtmf, timestamp, channel}]``."""
+    return _object_list(value, _DTMF, "events like dtmf,timestamp,channel|...")
+
+
+def to_sentiments(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
+    """Per-speaker sentiments: ``[{speaker, average, final, trend}]``."""
+    return _object_list(value, _SENTIMENT, "a list of speaker sentiments")
+
+
+def to_object(value: t.Any) -> dict[str, t.Any] | None:  # noqa: ANN401
+    """A JSON object kept as it is."""
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise _Bad("a JSON object")
+    return t.cast("dict[str, t.Any]", value)
+
+
+def to_object_list(value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
+    """A JSON array of objects kept as it is."""
+    if value is None:
+        return None
+    if type(value) is not list or any(type(item) is not dict for item in value):
+        raise _Bad("a list of JSON objects")
+    return t.cast("list[t.Any]", value)

@@ -1,0 +1,271 @@
+"""Build ``calls`` records from JSON objects or CSV rows (one shape for both)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import typing as t
+
+from tap_voicegain.normalize import (
+    RecordError,
+    _Bad,
+    csv_datetime_parser,
+    to_bool,
+    to_datetime,
+    to_dtmf_events,
+    to_float,
+    to_int,
+    to_markers,
+    to_object,
+    to_object_list,
+    to_sentiments,
+    to_str,
+    to_str_list,
+    to_word_cloud,
+)
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tap_voicegain.normalize import Converter
+
+EXTRA_FIELD = "_extra"
+
+# Record field -> converter, for the fields named alike in JSON and CSV.
+COMMON_FIELDS: dict[str, Converter] = {
+    "accountId": to_str,
+    "contextId": to_str,
+    "callId": to_int,
+    "startTime": to_datetime,
+    "endTime": to_datetime,
+    "duration": to_int,
+    "direction": to_str,
+    "externalEndpoint": to_str,
+    "internalEndpoint": to_str,
+    "recording": to_str,
+    "saSessionId": to_str,
+    "sentiment": to_float,
+    "crAnswersId": to_str,
+    "score": to_float,
+    "reviewStatus": to_str,
+    "reviewNotes": to_str,
+    "notes": to_str,
+    "tags": to_str_list,
+    "keywords": to_str_list,
+    "topics": to_str_list,
+    "incidents": to_int,
+    "wordCloud": to_word_cloud,
+    "numAudioChannels": to_int,
+    "numSpkChannels": to_int,
+    "version": to_int,
+    "aivrAppId": to_str,
+    "aivrSessionId": to_str,
+    "originatingCallId": to_int,
+    "progressPhase": to_str,
+    "aivrTransferDestType": to_str,
+    "callCenterCallId": to_str,
+    "language": to_str,
+    "dtmfEvents": to_dtmf_events,
+    "dailyRepeatCalls": to_int,
+    "markers": to_markers,
+}
+
+# Fields only the JSON model has (api-notes: beyond the guide's column list).
+JSON_ONLY_FIELDS: dict[str, Converter] = {
+    "team": to_str,
+    "abandoned": to_bool,
+    "whoHungUp": to_str,
+    "businessOpenState": to_str,
+    "aivrPlatform": to_str,
+    "aivrVars": to_object,
+    "voicebotVars": to_object,
+    "voicebotDuration": to_float,
+    "voicemailDuration": to_float,
+    "voicemailTranscript": to_str,
+    "voicemailUuid": to_str,
+    "modifiableNote": to_str,
+    "expiryTime": to_datetime,
+    "csat": to_float,
+    "nps": to_float,
+    "sentiments": to_sentiments,
+    "ciAnswersId": to_str,
+    "auditStatus": to_str,
+    "copilotSent": to_float,
+    "copilotUnAck": to_float,
+    "inboundRtpQuality": to_object,
+    "outboundRtpQuality": to_object,
+    "lastRecomputeTime": to_datetime,
+    "mergedAudioId": to_str,
+    "numSegments": to_int,
+    "queueWaitMs": to_int,
+    "recomputePhase": to_str,
+    "spawnedCalls": to_str_list,
+    "segments": to_object_list,
+}
+
+# Nested objects: record sub-field -> (JSON sub-key, CSV column).
+AGENT_FIELDS = {
+    "id": ("agentId", "agent.id"),
+    "email": ("email", "agent.email"),
+    "name": ("name", "agent.name"),
+    "userId": ("userId", "agent.userId"),
+    "channel": ("channel", "agent.channel"),
+}
+QUEUE_FIELDS = {"id": ("queueId", "queue.id"), "name": ("name", "queue.name")}
+NESTED = {"agent": AGENT_FIELDS, "queue": QUEUE_FIELDS}
+
+RECORD_FIELDS = (
+    *COMMON_FIELDS, "agent", "queue", "isCallResolved", *JSON_ONLY_FIELDS, EXTRA_FIELD,
+)
+
+
+class CallNormalizer:
+    """Converts API calls into records; remembers unknown field names it met."""
+
+    def __init__(self, *, csv_timezone: str = "UTC", keep_unknown: bool = True) -> None:
+        """Set the CSV times' zone and whether unknown fields are kept in ``_extra``."""
+        self.keep_unknown = keep_unknown
+        self.unknown_fields: set[str] = set()
+        self._csv_time = csv_datetime_parser(csv_timezone)
+        self._template = dict.fromkeys(RECORD_FIELDS)
+
+    # --- JSON ---
+
+    def from_json(self, raw: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+        """Record from one JSON call object."""
+        if type(raw) is not dict:
+            msg = f"expected a JSON object for each call, got {type(raw).__name__}"
+            raise ValueError(msg)
+        call_id = self._call_id(raw.get("callId"))
+        record = self._template.copy()
+        extra: dict[str, t.Any] = {}
+        for key, value in raw.items():
+            conv = COMMON_FIELDS.get(key) or JSON_ONLY_FIELDS.get(key)
+            try:
+                if conv is not None:
+                    record[key] = conv(value)
+                elif key == "callResolved":
+                    record["isCallResolved"] = to_bool(value)
+                elif key in NESTED:
+                    record[key] = self._nested_json(call_id, key, value, extra)
+                else:
+                    extra[key] = value
+            except _Bad as bad:
+                raise RecordError(call_id, key, value, bad.expected) from None
+        record["callId"] = call_id
+        return self._finish(record, extra)
+
+    def _nested_json(
+        self, call_id: int, key: str, value: t.Any, extra: dict[str, t.Any],  # noqa: ANN401
+    ) -> dict[str, t.Any] | None:
+        if value is None:
+            return None
+        if type(value) is not dict:
+            raise _Bad("a JSON object")
+        out: dict[str, t.Any] = {}
+        known = set()
+        for field, (json_key, _) in NESTED[key].items():
+            known.add(json_key)
+            try:
+                out[field] = to_str(value.get(json_key))
+            except _Bad as bad:
+                raise RecordError(
+                    call_id, f"{key}.{json_key}", value.get(json_key), bad.expected,
+                ) from None
+        for sub_key in value.keys() - known:
+            extra[f"{key}.{sub_key}"] = value[sub_key]
+        return out if any(v is not None for v in out.values()) else None
+
+    # --- CSV ---
+
+    def iter_csv(self, text: str) -> Iterator[dict[str, t.Any]]:
+        """Records from a CSV export (header row first).
+
+        Raises:
+            ValueError: the header has no ``callId`` column or a row is ragged.
+        """
+        rows = csv.reader(io.StringIO(text, newline=""))
+        header = next(rows, None)
+        if not header:
+            return
+        plan = self._csv_plan(header)
+        call_index = header.index("callId")
+        planned = {index for index, *_ in plan}
+        extra_columns = [(i, name) for i, name in enumerate(header) if i not in planned]
+        width = len(header)
+        for line_no, row in enumerate(rows, start=2):
+            if len(row) != width:
+                if not row:
+                    continue
+                msg = f"CSV row {line_no} has {len(row)} cells, the header has {width}"
+                raise ValueError(msg)
+            record = self._csv_record(row, plan, header, call_index)
+            extra = {name: row[i] for i, name in extra_columns if row[i] != ""}
+            yield self._finish(record, extra)
+
+    def _csv_plan(self, header: list[str]) -> list[tuple[int, str, str | None, Converter]]:
+        """Per column: (index, record field, nested sub-field or None, converter)."""
+        if "callId" not in header:
+            shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")  # noqa: PLR2004
+            msg = f"the CSV header has no callId column (columns: {shown})"
+            raise ValueError(msg)
+        by_column = {
+            csv_col: (parent, field)
+            for parent, fields in NESTED.items()
+            for field, (_, csv_col) in fields.items()
+        }
+        plan: list[tuple[int, str, str | None, Converter]] = []
+        for index, column in enumerate(header):
+            if column in {"startTime", "endTime"}:
+                plan.append((index, column, None, self._csv_time))
+            elif column in COMMON_FIELDS:
+                plan.append((index, column, None, COMMON_FIELDS[column]))
+            elif column == "isCallResolved":
+                plan.append((index, column, None, to_bool))
+            elif column in by_column:
+                parent, field = by_column[column]
+                plan.append((index, parent, field, to_str))
+        return plan
+
+    def _csv_record(
+        self, row: list[str], plan: list[tuple[int, str, str | None, Converter]],
+        header: list[str], call_index: int,
+    ) -> dict[str, t.Any]:
+        call_id = self._call_id(row[call_index])
+        record = self._template.copy()
+        for index, field, sub, conv in plan:
+            value = row[index]
+            if value == "":
+                continue
+            try:
+                converted = conv(value)
+            except _Bad as bad:
+                name = header[index]
+                raise RecordError(call_id, name, value, bad.expected) from None
+            if sub is None:
+                record[field] = converted
+            else:
+                nested = record[field] or {key: None for key in NESTED[field]}
+                nested[sub] = converted
+                record[field] = nested
+        return record
+
+    # --- shared ---
+
+    @staticmethod
+    def _call_id(value: t.Any) -> int:  # noqa: ANN401
+        try:
+            call_id = to_int(value)
+        except _Bad:
+            call_id = None
+        if call_id is None or call_id < 0:
+            msg = f"a call has callId {value!r}; expected a non-negative integer"
+            raise ValueError(msg)
+        return call_id
+
+    def _finish(self, record: dict[str, t.Any], extra: dict[str, t.Any]) -> dict[str, t.Any]:
+        if extra:
+            self.unknown_fields.update(extra)
+            if self.keep_unknown:
+                record[EXTRA_FIELD] = extra
+        return record
