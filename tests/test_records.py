@@ -1,0 +1,140 @@
+"""The record normaliser on hand-made JSON objects and CSV text."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_voicegain.normalize import RecordError
+from tap_voicegain.records import CallNormalizer
+
+HEADER = "callId,startTime,agent.id,agent.name,queue.id,tags,markers,wordCloud,dtmfEvents"
+
+
+def csv_records(text: str, **kwargs) -> list[dict]:
+    return list(CallNormalizer(**kwargs).iter_csv(text))
+
+
+def test_csv_cells_become_typed_values():
+    row = (
+        '14603,05-12-2024 6:15:45 PM,0436828,"Núñez, José ""JJ""",873490,'
+        'C_Member|NEW_TAG,"201897,CC_AGENT_ANSWER,null|179162,CC_ANSWER,on hold, again",'
+        '"refund,3|late fee,2","1,1000,left|#,2500,right"'
+    )
+    (record,) = csv_records(f"{HEADER}\r\n{row}\r\n")
+    assert record["callId"] == 14603
+    assert record["startTime"] == "2024-05-12T18:15:45+00:00"
+    assert record["agent"] == {"id": "0436828", "name": 'Núñez, José "JJ"',
+                               "email": None, "userId": None, "channel": None}
+    assert record["queue"] == {"id": "873490", "name": None}
+    assert record["tags"] == ["C_Member", "NEW_TAG"]
+    assert record["markers"] == [
+        {"time": 201897, "type": "CC_AGENT_ANSWER", "note": None},
+        {"time": 179162, "type": "CC_ANSWER", "note": "on hold, again"},
+    ]
+    assert record["wordCloud"] == [{"phrase": "refund", "freq": 3},
+                                   {"phrase": "late fee", "freq": 2}]
+    assert record["dtmfEvents"] == [
+        {"dtmf": "1", "timestamp": 1000, "channel": "left"},
+        {"dtmf": "#", "timestamp": 2500, "channel": "right"},
+    ]
+
+
+def test_csv_empty_cells_are_null_and_calls_without_agent_have_no_agent_object():
+    (record,) = csv_records(f"{HEADER}\r\n7,,,,,,,,\r\n")
+    assert record["callId"] == 7
+    assert record["agent"] is None
+    assert record["queue"] is None
+    assert record["tags"] is None
+    assert record["startTime"] is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("12-31-2024 12:00:00 AM", "2024-12-31T06:00:00+00:00"),
+        ("12-31-2024 12:00:00 PM", "2024-12-31T18:00:00+00:00"),
+        ("07-04-2024 1:05:09 PM", "2024-07-04T18:05:09+00:00"),
+    ],
+)
+def test_csv_times_use_the_twelve_hour_clock_in_the_given_zone(cell, expected):
+    (record,) = csv_records(f"callId,startTime\r\n1,{cell}\r\n",
+                            csv_timezone="America/Chicago")
+    assert record["startTime"] == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "field"),
+    [
+        ("callId,duration", "5,12.5", "duration"),
+        ("callId,sentiment", "5,very happy", "sentiment"),
+        ("callId,startTime", "5,2024/05/12 18:15", "startTime"),
+        ("callId,startTime", "5,05-12-2024 13:15:45 PM", "startTime"),
+        ("callId,isCallResolved", "5,maybe", "isCallResolved"),
+        ("callId,markers", "5,201897-CC_ANSWER", "markers"),
+        ("callId,wordCloud", "5,refund", "wordCloud"),
+    ],
+)
+def test_a_csv_value_that_does_not_fit_names_call_and_field(header, row, field):
+    with pytest.raises(RecordError) as caught:
+        csv_records(f"{header}\r\n{row}\r\n")
+    assert "callId 5" in str(caught.value)
+    assert f"'{field}'" in str(caught.value)
+
+
+def test_csv_without_call_id_column_is_refused():
+    with pytest.raises(ValueError, match="no callId column"):
+        csv_records("id,startTime\r\n5,\r\n")
+
+
+def test_csv_ragged_row_is_refused_with_its_line():
+    with pytest.raises(ValueError, match="row 3 has 1 cells"):
+        csv_records("callId,duration\r\n5,10\r\n6\r\n")
+
+
+def test_unknown_csv_columns_are_kept_in_extra_or_dropped():
+    text = "callId,sentimentV2\r\n5,0.7\r\n6,\r\n"
+    kept = csv_records(text)
+    assert kept[0]["_extra"] == {"sentimentV2": "0.7"}
+    assert kept[1]["_extra"] is None
+    dropped = csv_records(text, keep_unknown=False)
+    assert dropped[0]["_extra"] is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"callId": "5", "score": True}, "score"),
+        ({"callId": "5", "duration": "274s"}, "duration"),
+        ({"callId": "5", "tags": "a|b"}, None),  # a string is tolerated as CSV-like
+        ({"callId": "5", "agent": "Joe"}, "agent"),
+        ({"callId": "5", "agent": {"agentId": 12.5}}, "agent.agentId"),
+        ({"callId": "5", "notes": ["a"]}, "notes"),
+        ({"callId": "5", "sentiment": "NaN"}, "sentiment"),
+        ({"callId": "5", "markers": [{"time": "soon", "type": "X"}]}, "markers"),
+    ],
+)
+def test_a_json_value_that_does_not_fit_names_call_and_field(raw, field):
+    normalizer = CallNormalizer()
+    if field is None:
+        assert normalizer.from_json(raw)["tags"] == ["a", "b"]
+        return
+    with pytest.raises(RecordError) as caught:
+        normalizer.from_json(raw)
+    assert "callId 5" in str(caught.value)
+    assert f"'{field}'" in str(caught.value)
+
+
+@pytest.mark.parametrize("call_id", [None, "", "abc", "-3", 1.5])
+def test_a_call_without_a_usable_call_id_is_refused(call_id):
+    with pytest.raises(ValueError, match="callId"):
+        CallNormalizer().from_json({"callId": call_id})
+
+
+def test_json_renames_and_nested_unknown_keys():
+    record = CallNormalizer().from_json({
+        "callId": 10, "callResolved": False,
+        "queue": {"queueId": "Q1", "name": "Support", "priority": 2},
+    })
+    assert record["isCallResolved"] is False
+    assert record["queue"] == {"id": "Q1", "name": "Support"}
+    assert record["_extra"] == {"queue.priority": 2}
