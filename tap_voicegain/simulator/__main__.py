@@ -1,0 +1,90 @@
+# Copyright 2026 tap-voicegain contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Command line: serve a simulated Voicegain API until SIGTERM/SIGINT.
+
+Example:
+    python -m tap_voicegain.simulator --calls 3000 --port 8765 --token demo-token
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from tap_voicegain.simulator.data import make_calls
+from tap_voicegain.simulator.server import VoicegainSimulator
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import FrameType
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tap_voicegain.simulator",
+        description="Serve a simulated Voicegain /v1/sa/call API on loopback.",
+    )
+    parser.add_argument("--calls", type=int, default=3000, help="calls to generate")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 = any)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind")
+    parser.add_argument("--token", default="demo-token", help="bearer token")
+    parser.add_argument("--seed", type=int, default=0, help="generator seed")
+    parser.add_argument("--csv-timezone", default="UTC", help="IANA zone for CSV")
+    parser.add_argument(
+        "--callid-as",
+        choices=("string", "number", "mixed"),
+        default="string",
+        help="JSON type of callId",
+    )
+    parser.add_argument("--prerender", action="store_true", help="cache bodies")
+    parser.add_argument(
+        "--add-every",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="append new DONE calls every SECONDS",
+    )
+    parser.add_argument("--add-count", type=int, default=1, help="calls per addition")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulator until a termination signal arrives.
+
+    Args:
+        argv: Command line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status.
+    """
+    args = _parser().parse_args(argv)
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    sim = VoicegainSimulator(
+        make_calls(args.calls, seed=args.seed),
+        token=args.token,
+        csv_timezone=args.csv_timezone,
+        callid_as=args.callid_as,
+        prerender=args.prerender,
+        host=args.host,
+        port=args.port,
+    )
+    with sim:
+        sys.stdout.write(f"Voicegain simulator on {sim.url} ({len(sim.calls)} calls)\n")
+        sys.stdout.flush()
+        while not done.wait(args.add_every):
+            if args.add_every is not None:
+                sim.add_generated(args.add_count)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

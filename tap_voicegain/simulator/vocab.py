@@ -1,0 +1,226 @@
+# Copyright 2026 tap-voicegain contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Fixed vocabularies the call generator draws from.
+
+Everything here is plain constant data. Values are chosen to exercise a
+consumer's parsing: non-ASCII names, names with commas and double quotes,
+ids with leading zeros. No value used inside a ``|``-joined CSV list contains
+``|``, and no word-cloud phrase contains a comma.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Agents as tuples of agentId, email, name, userId and channel.
+AGENTS: Final[tuple[tuple[str, str, str, str, str], ...]] = (
+    (
+        "0436828",
+        "joe@voicegain.ai",
+        "Joe Shmoe",
+        "4ed10e44-cdbd-4506-a2a0-f2eb6bf50933",
+        "right",
+    ),
+    (
+        "0012345",
+        "jose.nunez@example.com",
+        "José Núñez",
+        "0b7e5a3c-3f43-4d57-9a3b-6d2f4c1a8e01",
+        "right",
+    ),
+    (
+        "0987001",
+        "zoe.obrien@example.com",
+        "Zoë O'Brien",
+        "6a1c9d2e-7b45-4c1f-8e2a-9f3b5d7c1e02",
+        "right",
+    ),
+    (
+        "0550123",
+        "wang.fang@example.cn",
+        "王芳",
+        "9c2f8b1a-4d6e-4a3b-b5c7-1e9d3f5a7b03",
+        "right",
+    ),
+    (
+        "0000042",
+        "john.smith@example.com",
+        "Smith, John",
+        "2d4f6a8c-1b3d-4e5f-a7b9-c1d3e5f7a904",
+        "left",
+    ),
+    (
+        "0777777",
+        "bob.jones@example.com",
+        'Robert "Bob" Jones',
+        "7e9a1c3d-5f7b-4a9c-8d1e-3f5a7b9c1d05",
+        "right",
+    ),
+    (
+        "1203344",
+        "amelie.dubois@example.fr",
+        "Amélie Dubois-Laurent",
+        "3b5d7f9a-2c4e-4b6d-9f1a-5c7e9a1b3d06",
+        "right",
+    ),
+    (
+        "0099881",
+        "soeren.mueller@example.de",
+        "Sören Müller",
+        "8f1b3d5e-7a9c-4e1b-a3d5-7f9b1c3e5a07",
+        "right",
+    ),
+    (
+        "0302010",
+        "priya.raman@example.in",
+        "Priya Raman",
+        "5a7c9e1b-3d5f-4c7a-b9d1-2e4f6a8c0b08",
+        "right",
+    ),
+    (
+        "0640064",
+        "olu.adeyemi@example.ng",
+        "Olúwaseun Adéyemí",
+        "1c3e5a7b-9d1f-4a3c-8e5b-7d9f1a3c5e09",
+        "right",
+    ),
+)
+
+# Queues as tuples of queueId and name.
+QUEUES: Final[tuple[tuple[str, str], ...]] = (
+    ("873490", "Q-English-Member-Services"),
+    ("0873491", "Q-Spanish-Member-Services"),
+    ("873500", "Q-Claims, Billing & Payments"),
+    ("873512", 'Q-"VIP" Callback'),
+    ("873520", "Q-Pharmacy"),
+)
+
+TEAMS: Final[tuple[str, ...]] = ("Team Alpha", "Team Bravo", "Équipe Nord")
+
+TAGS: Final[tuple[str, ...]] = (
+    "C_Member",
+    "V_Verified",
+    "R_Coverage",
+    "NEW_TAG",
+    "C_Provider",
+    "R_Billing",
+    "V_NotVerified",
+    "R_Claims",
+    "E_Escalation",
+)
+
+KEYWORDS: Final[tuple[str, ...]] = (
+    "deductible",
+    "claim",
+    "copay",
+    "prior authorization",
+    "refund",
+    "cancel",
+    "supervisor",
+    "pharmacy",
+    "año",
+    "out-of-network",
+)
+
+TOPICS: Final[tuple[str, ...]] = (
+    "Check Claim Status",
+    "Update Address",
+    "Billing Question",
+    "Coverage Inquiry",
+    "Cancel Policy",
+    "Pharmacy Refill",
+    "Complaint",
+)
+
+WORDS: Final[tuple[str, ...]] = (
+    "claim",
+    "coverage",
+    "thank",
+    "member",
+    "pharmacy",
+    "deductible",
+    "appointment",
+    "billing",
+    "card",
+    "address",
+    "doctor",
+    "payment",
+    "refund",
+    "plan",
+    "number",
+    "médico",
+    "gracias",
+    "prescription",
+    "balance",
+    "hold",
+)
+
+MARKER_TYPES: Final[tuple[str, ...]] = (
+    "CC_QUEUE_ENTER",
+    "CC_ANSWER",
+    "CC_AGENT_ANSWER",
+    "HOLD",
+    "UNHOLD",
+    "TRANSFER",
+    "CC_HANGUP",
+)
+
+MARKER_NOTES: Final[tuple[str, ...]] = (
+    "Caller placed on hold, checking claim",
+    'Transfer to "Tier 2"',
+    "Réclamation escalated to supervisor",
+    "Member asked for a callback, tomorrow 9am",
+)
+
+DTMF_KEYS: Final[str] = "0123456789*#"
+
+CALLER_NAMES: Final[tuple[str, ...]] = (
+    "Maria",
+    "Mr. Chen",
+    "Ms. O'Neil",
+    "François",
+    "Dmitri",
+    "Aiyana",
+)
+
+NOTE_REASONS: Final[tuple[str, ...]] = (
+    "a denied claim for an MRI, dated 04/02",
+    "the status of a refund of $45.10",
+    "changing the mailing address, phone and e-mail",
+    "a prescription refill at the pharmacy",
+    "out-of-network coverage while travelling in México",
+)
+
+NOTE_QUOTES: Final[tuple[str, ...]] = (
+    "I've been waiting three weeks, this is ridiculous",
+    "Can you send that to me in writing?",
+    "Gracias, that's all I needed",
+    "Why was I charged twice?",
+)
+
+NOTE_OUTCOMES: Final[tuple[str, ...]] = (
+    "Resolved on the call.",
+    "Escalated to Tier 2; ticket #88213 opened.",
+    "Follow-up required — member will call back.",
+    "Unresolved, caller hung up.",
+)
+
+REVIEW_STATUSES: Final[tuple[str, ...]] = ("complete", "in_progress", "disputed")
+
+REVIEW_NOTES: Final[tuple[str, ...]] = (
+    "Good empathy; missed the HIPAA verification step.",
+    'Agent said "I don\'t know" twice,\ncoach on knowledge base use.',
+    "Excellent call — textbook resolution.",
+)
+
+WHO_HUNG_UP: Final[tuple[str, ...]] = ("caller", "agent", "system")
+
+AUDIT_STATUSES: Final[tuple[str, ...]] = ("not_started", "in_progress", "complete")
+
+TRANSFER_DEST_TYPES: Final[tuple[str, ...]] = ("Internal", "Agency")
+
+INTERNAL_ENDPOINTS: Final[tuple[str, ...]] = (
+    "14693333606",
+    "18005550199",
+    "442071838750",
+)
