@@ -1,18 +1,37 @@
-"""REST plumbing shared by the tap's streams: URL, auth, errors."""
+"""REST plumbing shared by the tap's streams: URL, auth, retries, errors."""
 
 from __future__ import annotations
 
+import functools
+import random
 import typing as t
+from http import HTTPStatus
 from importlib import metadata
 
+import backoff
+import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
-from tap_voicegain import settings
+from tap_voicegain import errors, settings
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable, Generator
+
+    from backoff.types import Details
     from singer_sdk.helpers.types import Context
+
+# Failures worth another attempt: the API's 429 and 5xx, and the network's.
+TRANSIENT = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class VoicegainStream(RESTStream[int]):
@@ -24,6 +43,7 @@ class VoicegainStream(RESTStream[int]):
         self._projects = {p.name: p for p in settings.projects(self.config)}
         self._auth: dict[str, BearerTokenAuthenticator] = {}
         self._project = next(iter(self._projects))
+        self.retries = 0  # retries made in this run, for the summary
 
     @property
     @override
@@ -37,6 +57,11 @@ class VoicegainStream(RESTStream[int]):
 
     @property
     @override
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", settings.REQUEST_TIMEOUT_DEFAULT))
+
+    @property
+    @override
     def authenticator(self) -> BearerTokenAuthenticator:
         """Bearer auth with the token of the project being read."""
         auth = self._auth.get(self._project)
@@ -47,12 +72,99 @@ class VoicegainStream(RESTStream[int]):
 
     def use_project(self, context: Context | None) -> str:
         """Switch the credentials to the project named in ``context``."""
-        name = (context or {}).get("project") or settings.DEFAULT_PROJECT
+        name = str((context or {}).get("project") or settings.DEFAULT_PROJECT)
         if name not in self._projects:
-            msg = f"state names project '{name}', which is not configured"
+            msg = f"project '{name}' is not configured"
             raise ValueError(msg)
         self._project = name
         return name
+
+    # --- answers ---
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
+            msg = (
+                f"The Voicegain API rejected the token of project '{self._project}' "
+                f"(HTTP {status}: {errors.api_message(response)}) at {self.url_base}. "
+                "Tokens are created in the Voicegain web app under Project Settings; "
+                "set a current one as jwt_token."
+            )
+            raise errors.TokenRejectedError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(errors.describe_response(response), response)
+        if status >= HTTPStatus.BAD_REQUEST:
+            msg = (
+                f"The Voicegain API refused the request: HTTP {status} "
+                f"{response.reason}: {errors.api_message(response)}"
+                f"{errors.request_id(response)}; request: "
+                f"{errors.request_summary(response.request.url)}"
+            )
+            raise FatalAPIError(msg)
+
+    # --- retries ---
+
+    @override
+    def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """Retry transient failures with backoff; say how many attempts were made."""
+        attempts = int(self.config.get("max_retries", settings.MAX_RETRIES_DEFAULT)) + 1
+        retrying = backoff.on_exception(
+            self.backoff_wait_generator,
+            TRANSIENT,
+            max_tries=attempts,
+            on_backoff=self.backoff_handler,
+            jitter=None,  # the wait generator adds its own, but not to Retry-After
+            logger=None,  # backoff_handler logs each retry once
+        )(func)
+
+        @functools.wraps(func)
+        def call(*args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: ANN401
+            try:
+                return retrying(*args, **kwargs)
+            except TRANSIENT as exc:
+                msg = (
+                    f"Gave up after {attempts} attempts "
+                    f"(1 + {attempts - 1} retries); last failure: "
+                    f"{errors.describe_failure(exc)}"
+                )
+                raise errors.RetriesExhaustedError(msg) from exc
+
+        return call
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
+        """Wait what ``Retry-After`` asks, else 2, 4, 8... seconds; both capped."""
+        base = float(self.config.get("retry_wait_base", settings.RETRY_WAIT_BASE_DEFAULT))
+        cap = float(self.config.get("retry_wait_max", settings.RETRY_WAIT_MAX_DEFAULT))
+        exc = yield 0.0  # backoff primes the generator, then sends each failure
+        attempt = 0
+        while True:
+            asked = errors.retry_after_seconds(getattr(exc, "response", None))
+            if asked is None:
+                # "Equal jitter": half fixed, half random, so clients spread out.
+                wait = base * 2**attempt * (0.5 + random.random() / 2)  # noqa: S311
+            else:
+                wait = asked
+            attempt += 1
+            exc = yield min(wait, cap)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        """Log each retry once, at WARNING, with status, attempt and wait."""
+        self.retries += 1
+        exc = details.get("exception")
+        attempts = int(self.config.get("max_retries", settings.MAX_RETRIES_DEFAULT)) + 1
+        self.logger.warning(
+            "Retrying: %s (attempt %d of %d failed); waiting %.1f s",
+            errors.describe_failure(exc) if exc else "failure",
+            details["tries"], attempts, details.get("wait", 0.0),
+            extra={
+                "attempt": details["tries"], "max_attempts": attempts,
+                "wait_seconds": details.get("wait", 0.0),
+                "status": getattr(getattr(exc, "response", None), "status_code", None),
+            },
+        )
 
 
 def _user_agent() -> str:
@@ -61,3 +173,4 @@ def _user_agent() -> str:
     except metadata.PackageNotFoundError:  # running from a source tree
         version = "0+unknown"
     return f"tap-voicegain/{version}"
+

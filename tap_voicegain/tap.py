@@ -7,6 +7,8 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
 from tap_voicegain import settings
 from tap_voicegain.streams import CallsStream
@@ -104,6 +106,36 @@ class TapVoicegain(Tap):
             "America/Chicago.",
         ),
         th.Property(
+            "request_timeout",
+            th.NumberType(minimum=1),
+            default=settings.REQUEST_TIMEOUT_DEFAULT,
+            title="Request timeout",
+            description="Seconds to wait for the API to connect or send data before "
+            "the request is retried.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType(minimum=0, maximum=20),
+            default=settings.MAX_RETRIES_DEFAULT,
+            title="Maximum retries",
+            description="Retries of a request that failed for a transient reason "
+            "(429, 5xx, timeout, dropped connection) before the run fails.",
+        ),
+        th.Property(
+            "retry_wait_max",
+            th.NumberType(minimum=0),
+            default=settings.RETRY_WAIT_MAX_DEFAULT,
+            title="Longest wait between retries",
+            description="Cap, in seconds, on the backoff and on the API's Retry-After.",
+        ),
+        th.Property(
+            "retry_wait_base",
+            th.NumberType(minimum=0),
+            default=settings.RETRY_WAIT_BASE_DEFAULT,
+            title="First backoff wait",
+            description="Seconds before the first retry; doubles with each attempt.",
+        ),
+        th.Property(
             "keep_unknown_fields",
             th.BooleanType,
             default=True,
@@ -112,6 +144,26 @@ class TapVoicegain(Tap):
             "in the _extra object column instead of dropping them.",
         ),
     ).to_dict()
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Check the settings before any request; run by the SDK at start-up.
+
+        Overridden (although private) because it is the one hook that runs before
+        any stream exists and that the SDK skips for --about and --discover. The
+        JSON schema catches types and ranges; ``settings.check_config`` adds what a
+        schema cannot say (time order, zone names, https, token expiry).
+        """
+        errors = super()._validate_config(raise_errors=raise_errors)
+        ours, warnings = settings.check_config(self.config)
+        for warning in warnings:
+            self.logger.warning(warning)
+        new = [e for e in ours if e not in errors]
+        if new and raise_errors:
+            raise ConfigValidationError(
+                "Config validation failed: " + "; ".join(new), errors=new,
+            )
+        return errors + new
 
     def discover_streams(self) -> t.Sequence[Stream]:
         """Return the tap's one stream.

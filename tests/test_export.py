@@ -135,19 +135,19 @@ def test_a_processing_call_stops_the_export_and_the_next_run_resumes_there():
 
 
 def test_a_call_finishing_mid_run_opens_no_gap():
-    # Page 1 is full; the call after it is still processing, so page 2 comes back
-    # short. Just before page 2 is served the call finishes (the vendor's trap).
+    # Page 1 is full; call 30 is still processing, so page 2 comes back short.
+    # Just before the next request the call finishes: the vendor's loop would ask
+    # for page 3 of a list that grew and skip calls 30..39 for good.
     calls = make_calls(90, seed=12, processing_at=[30])
     stuck = int(calls[30]["callId"])
     with VoicegainSimulator(calls, token=TOKEN) as sim:
-        def finish_on_second_request(index: int, params: dict) -> None:
-            if index == 2:
+        def finish_after_the_short_page(index: int, params: dict) -> None:
+            if index == 3:
                 sim.set_phase(stuck, "DONE")
 
-        sim.on_request = finish_on_second_request
+        sim.on_request = finish_after_the_short_page
         config = {"jwt_token": TOKEN, "api_url": sim.url, "per_page": 20}
         first = run_tap(config)
-        sim.on_request = None
         second = run_tap(config, state=first.last_state)
     everything = first.call_ids + second.call_ids
     assert everything == [int(c["callId"]) for c in calls]  # none lost, none twice
