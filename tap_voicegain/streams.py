@@ -8,30 +8,17 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_voicegain import settings
+from tap_voicegain import errors, settings
 from tap_voicegain.client import VoicegainStream
+from tap_voicegain.progress import PassProgress
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.schema import calls_schema
 
+import requests
+
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
-
-    import requests
     from singer_sdk.helpers.types import Context
-
-
-class PassProgress:
-    """What one export pass has read so far; shared by stream and paginator."""
-
-    def __init__(self, project: str, after_call_id: int, per_page: int) -> None:
-        """Start a pass after ``after_call_id``."""
-        self.project = project
-        self.start = after_call_id
-        self.last_call_id = after_call_id
-        self.per_page = per_page
-        self.pages = 0
-        self.calls = 0
-        self.page_size = 0  # records in the latest page
 
 
 class AfterCallIdPaginator(BaseAPIPaginator[int]):
@@ -101,12 +88,21 @@ class CallsStream(VoicegainStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         project = self.use_project(context)
-        self._progress = PassProgress(
+        progress = PassProgress(
             project,
             self.starting_call_id(context),
             int(self.config.get("per_page", settings.PER_PAGE_DEFAULT)),
         )
-        yield from super().get_records(context)
+        self._progress = progress
+        retries_before = self.retries
+        try:
+            yield from super().get_records(context)
+            progress.ended_because = self._why_the_pass_ended()
+        except Exception as exc:
+            progress.ended_because = f"an error: {type(exc).__name__}"
+            raise
+        finally:
+            progress.log_summary(self.logger, self.retries - retries_before)
 
     @override
     def get_new_paginator(self) -> AfterCallIdPaginator:
@@ -140,38 +136,89 @@ class CallsStream(VoicegainStream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         progress = self._progress
-        progress.page_size = 0
-        after = progress.last_call_id
-        for record in self._records_of(response):
-            call_id = record["callId"]
-            if call_id <= after:
-                msg = (
-                    f"page {progress.pages + 1} of the export after callId "
-                    f"{progress.start}: callId {call_id} is not greater than "
-                    f"{after}; the API did not return calls in callId order"
-                )
-                raise RuntimeError(msg)
-            after = call_id
-            progress.page_size += 1
+        page = self._read_page(response)  # whole page first: a bad page emits nothing
+        remaining = response.headers.get("X-Total-Count", "")
+        progress.page_done(len(page), int(remaining) if remaining.isdigit() else None)
+        for record in page:
             yield record
-            # The SDK has written this record and moved the bookmark to it.
-            progress.last_call_id = call_id
-        progress.pages += 1
-        progress.calls += progress.page_size
-        if progress.page_size:
+            # The SDK has now written this record and moved the bookmark to it.
+            progress.last_call_id = record["callId"]
+        if page:
             # A STATE message after every page, not only every 10,000 records.
             self._write_state_message()
         self._report_unknown_fields()
-        self.logger.info(
-            "Project %s: page %d, %d calls (%d so far), up to callId %d",
-            progress.project, progress.pages, progress.page_size, progress.calls,
-            progress.last_call_id,
-        )
+        progress.log_page(self.logger)
 
-    def _records_of(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        if self.config.get("format", "json") == "csv":
-            return self.normalizer.iter_csv(response.text)
-        return map(self.normalizer.from_json, response.json())
+    def _read_page(self, response: requests.Response) -> list[dict[str, t.Any]]:
+        """Records of one page, checked: parsed, typed and in callId order."""
+        progress = self._progress
+        where = (
+            f"page {progress.pages + 1} of project '{progress.project}' "
+            f"(afterCallId={progress.last_call_id})"
+        )
+        wanted = self.config.get("format", "json")
+        content_type = response.headers.get("Content-Type", "").lower()
+        try:
+            if "html" in content_type or response.text.lstrip()[:1] == "<":
+                msg = (
+                    f"an HTML page ({content_type or 'no Content-Type'}) instead of "
+                    f"{wanted.upper()}: is api_url the API (…/v1) and not a proxy or "
+                    "login page?"
+                )
+                raise ValueError(msg)  # noqa: TRY301 - one handler names the page
+            if wanted == "csv":
+                page = list(self.normalizer.iter_csv(response.text))
+            else:
+                page = [self.normalizer.from_json(item) for item in self._json_array(response)]
+        except ValueError as exc:
+            msg = f"The Voicegain API answered {where} with {exc}"
+            raise errors.BadPageError(msg) from exc
+        after = progress.last_call_id
+        for record in page:
+            if record["callId"] <= after:
+                msg = (
+                    f"The Voicegain API answered {where} with callId "
+                    f"{record['callId']} after {after}: calls are not in callId order"
+                )
+                raise errors.BadPageError(msg)
+            after = record["callId"]
+        return page
+
+    @staticmethod
+    def _json_array(response: requests.Response) -> list[t.Any]:
+        try:
+            body = response.json()
+        except ValueError as exc:
+            msg = f"JSON that does not parse ({exc}; {len(response.content)} bytes)"
+            raise ValueError(msg) from None
+        if not isinstance(body, list):
+            shown = errors.api_message(response)
+            msg = f"a JSON {type(body).__name__} instead of an array of calls: {shown}"
+            raise ValueError(msg)  # noqa: TRY004 - reported as a bad page
+        return body
+
+    def _why_the_pass_ended(self) -> str:
+        """Ask once, without ``consecutive``, what follows the last call exported."""
+        progress = self._progress
+        params = {
+            "format": "json", "afterCallId": progress.last_call_id,
+            "page": 1, "per_page": 1,
+        }
+        try:
+            response = self.requests_session.get(
+                self.get_url(None), params=params, headers=self.http_headers,
+                auth=self.authenticator, timeout=self.timeout,
+            )
+            following = response.json() if response.ok else None
+        except (requests.RequestException, ValueError):
+            following = None
+        if following == []:
+            return "no more calls"
+        if isinstance(following, list) and isinstance(following[0], dict):
+            call_id, phase = following[0].get("callId"), following[0].get("progressPhase")
+            if str(call_id).isdigit() and int(call_id) > progress.last_call_id:
+                return f"a call still processing at callId {call_id} ({phase})"
+        return "a short page (no more calls, or a call still processing)"
 
     def _report_unknown_fields(self) -> None:
         """Name the fields the schema does not know, once per run."""

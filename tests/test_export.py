@@ -192,7 +192,14 @@ def test_state_is_written_after_every_page_and_never_runs_ahead(sim, config):
 
 def test_every_request_is_consecutive_keyset_and_never_sorted(sim, config):
     run = run_tap(config)
-    requests = [r for r in sim.requests if r.path.endswith("/sa/call")]
+    calls = [r for r in sim.requests if r.path.endswith("/sa/call")]
+    requests = [r for r in calls if "consecutive" in r.params]
+    probes = [r for r in calls if "consecutive" not in r.params]
+    # One look past the end, to tell "no more calls" from "a call still processing".
+    assert len(probes) == 1
+    assert probes[0].params["afterCallId"] == [str(run.call_ids[-1])]
+    assert probes[0].params["per_page"] == ["1"]
+    assert "sort_by" not in probes[0].params
     assert len(requests) == -(-len(run.records) // config["per_page"]) + (
         1 if len(run.records) % config["per_page"] == 0 else 0
     )

@@ -1,0 +1,78 @@
+"""Progress of an export pass: one line per page, one summary per pass."""
+
+from __future__ import annotations
+
+import math
+import time
+import typing as t
+
+if t.TYPE_CHECKING:
+    import logging
+
+
+class PassProgress:
+    """What one export pass of one project has read so far."""
+
+    def __init__(self, project: str, after_call_id: int, per_page: int) -> None:
+        """Start a pass after ``after_call_id``."""
+        self.project = project
+        self.start = after_call_id
+        self.last_call_id = after_call_id
+        self.per_page = per_page
+        self.pages = 0
+        self.calls = 0
+        self.page_size = 0  # records in the latest page
+        self.total: int | None = None  # X-Total-Count of the first page
+        self.started = time.monotonic()
+        self.ended_because = "an error"
+
+    def page_done(self, size: int, remaining: int | None) -> None:
+        """Count a page; ``remaining`` is its X-Total-Count (calls from it on)."""
+        self.page_size = size
+        self.pages += 1
+        if remaining is not None:
+            # The list can grow while we read, so the total is re-estimated.
+            self.total = self.calls + remaining
+        self.calls += size
+
+    def log_page(self, logger: logging.Logger) -> None:
+        """One INFO line: page, calls, percent, rate, ETA, highest callId."""
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = self.calls / elapsed
+        fields: dict[str, t.Any] = {
+            "project": self.project, "page": self.pages, "calls": self.calls,
+            "calls_per_second": round(rate, 1), "last_call_id": self.last_call_id,
+            "total_calls": self.total, "total_pages": None, "percent": None,
+            "eta_seconds": None,
+        }
+        text = f"page {self.pages}"
+        if self.total:
+            fields["total_pages"] = max(self.pages, math.ceil(self.total / self.per_page))
+            fields["percent"] = round(100 * self.calls / self.total, 1)
+            left = max(self.total - self.calls, 0)
+            fields["eta_seconds"] = round(left / rate, 1) if rate else None
+            text += f" of {fields['total_pages']}"
+            text += f", {self.calls} of {self.total} calls ({fields['percent']}%)"
+        else:
+            text += f", {self.calls} calls"
+        text += f", {rate:.0f} calls/s"
+        if fields["eta_seconds"] is not None:
+            text += f", ETA {fields['eta_seconds']:.0f} s"
+        text += f", up to callId {self.last_call_id}"
+        logger.info("Project %s: %s", self.project, text, extra=fields)
+
+    def log_summary(self, logger: logging.Logger, retries: int) -> None:
+        """One line at the end of the pass, with why it ended."""
+        elapsed = time.monotonic() - self.started
+        fields = {
+            "project": self.project, "calls": self.calls, "pages": self.pages,
+            "retries": retries, "elapsed_seconds": round(elapsed, 2),
+            "bookmark_before": self.start, "bookmark_after": self.last_call_id,
+            "ended_because": self.ended_because,
+        }
+        logger.info(
+            "Project %s: exported %d calls in %d pages with %d retries in %.1f s; "
+            "bookmark %d -> %d; ended because %s",
+            self.project, self.calls, self.pages, retries, elapsed,
+            self.start, self.last_call_id, self.ended_because, extra=fields,
+        )
