@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import random
 import string
 import uuid
@@ -14,7 +16,7 @@ from tap_voicegain.simulator import vocab
 from tap_voicegain.simulator.times import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 _T = TypeVar("_T")
 
@@ -22,6 +24,25 @@ DEFAULT_START = datetime(2024, 5, 12, 14, 0, 0, tzinfo=timezone.utc)
 """Start time of the first generated call when none is given."""
 
 _SA_SESSION_ALPHABET = string.ascii_letters + string.digits
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects.
+
+    Building large lists of dicts triggers repeated full collections that can
+    double the time taken; the collector's previous state is restored.
+
+    Yields:
+        Nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def make_calls(
@@ -52,19 +73,28 @@ def make_calls(
     rng = random.Random(seed)  # noqa: S311 - test data, not crypto
     account_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     context_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    processing = set(processing_at)
     moment = start or DEFAULT_START
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    call_id = first_id
+    with paused_gc():
+        calls = _generate(rng, n, first_id, moment, frozenset(processing_at))
+        ids = {"accountId": account_id, "contextId": context_id}
+        return [{**ids, **call} for call in calls]
+
+
+def _generate(
+    rng: random.Random,
+    n: int,
+    call_id: int,
+    moment: datetime,
+    processing: frozenset[int],
+) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
     for index in range(n):
         if index:
             call_id += _int(rng, 1, 5)
             moment += timedelta(seconds=_int(rng, 20, 900))
         call = _make_call(rng, call_id, moment, calls)
-        call["accountId"] = account_id
-        call["contextId"] = context_id
         if index in processing:
             call["progressPhase"] = "PROCESSING"
         calls.append(call)
