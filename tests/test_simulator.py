@@ -520,6 +520,30 @@ def test_prerender_cache_is_invalidated_by_mutations(http):
     assert calls[0].get("score") != 99.5  # the caller's list was copied
 
 
+@pytest.mark.parametrize("callid_as", ["string", "number", "mixed"])
+def test_prerendered_bodies_match_rendered_ones(http, callid_as):
+    calls = make_calls(40, seed=9, processing_at=[30])
+    queries = [
+        {"per_page": "7", "page": "2"},
+        {"format": "csv", "per_page": "9", "page": "3"},
+        {"consecutive": "true", "afterCallId": calls[3]["callId"], "per_page": "100"},
+        {"format": "csv", "afterCallId": calls[39]["callId"]},
+    ]
+    options = {"token": TOKEN, "callid_as": callid_as, "csv_timezone": "Europe/Paris"}
+    with (
+        VoicegainSimulator(calls, prerender=True, **options) as fast,
+        VoicegainSimulator(calls, **options) as plain,
+    ):
+        for _ in range(2):
+            for params in queries:
+                assert (
+                    get(http, fast, params).content == get(http, plain, params).content
+                )
+            target = int(calls[5]["callId"])
+            for sim in (fast, plain):
+                sim.update_call(target, notes='changed, "again"\nand again')
+
+
 def test_control_endpoint_adds_done_calls(sim, http):
     last = int(sim.calls[-1]["callId"])
     response = http.post(f"http://{sim.host}:{sim.port}/_sim/add?count=3")

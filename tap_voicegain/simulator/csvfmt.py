@@ -163,6 +163,22 @@ def _cell(call: dict[str, Any], column: str, zone: ZoneInfo) -> str:
     return _scalar(value)
 
 
+def csv_cells(
+    call: dict[str, Any], zone: ZoneInfo, columns: Sequence[str] = CSV_COLUMNS
+) -> list[str]:
+    """Return one call's CSV fields (before quoting).
+
+    Args:
+        call: A call as a JSON-model dict.
+        zone: Time zone of ``startTime``/``endTime``.
+        columns: Columns to produce.
+
+    Returns:
+        One string per column.
+    """
+    return [_cell(call, column, zone) for column in columns]
+
+
 def render_csv(
     calls: Iterable[dict[str, Any]],
     *,
@@ -183,7 +199,5 @@ def render_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    writer.writerows(
-        [_cell(call, column, zone) for column in columns] for call in calls
-    )
+    writer.writerows(csv_cells(call, zone, columns) for call in calls)
     return buffer.getvalue()

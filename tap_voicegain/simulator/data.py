@@ -4,45 +4,31 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
+import copy
+import marshal
 import random
 import string
-import uuid
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tap_voicegain.simulator import vocab
+from tap_voicegain.simulator.randomness import (
+    chance,
+    paused_gc,
+    pick,
+    rand_int,
+    rand_uuid,
+    some,
+)
 from tap_voicegain.simulator.times import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
-
-_T = TypeVar("_T")
+    from collections.abc import Sequence
 
 DEFAULT_START = datetime(2024, 5, 12, 14, 0, 0, tzinfo=timezone.utc)
 """Start time of the first generated call when none is given."""
 
 _SA_SESSION_ALPHABET = string.ascii_letters + string.digits
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects.
-
-    Building large lists of dicts triggers repeated full collections that can
-    double the time taken; the collector's previous state is restored.
-
-    Yields:
-        Nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def make_calls(
@@ -71,8 +57,8 @@ def make_calls(
         The list of call dicts.
     """
     rng = random.Random(seed)  # noqa: S311 - test data, not crypto
-    account_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    context_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    account_id = rand_uuid(rng)
+    context_id = rand_uuid(rng)
     moment = start or DEFAULT_START
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
@@ -92,13 +78,30 @@ def _generate(
     calls: list[dict[str, Any]] = []
     for index in range(n):
         if index:
-            call_id += _int(rng, 1, 5)
-            moment += timedelta(seconds=_int(rng, 20, 900))
+            call_id += rand_int(rng, 1, 5)
+            moment += timedelta(seconds=rand_int(rng, 20, 900))
         call = _make_call(rng, call_id, moment, calls)
         if index in processing:
             call["progressPhase"] = "PROCESSING"
         calls.append(call)
     return calls
+
+
+def clone_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deep-copy calls quickly (marshal handles every JSON type).
+
+    Args:
+        calls: Calls as JSON-model dicts.
+
+    Returns:
+        An independent copy.
+    """
+    with paused_gc():
+        try:
+            cloned: list[dict[str, Any]] = marshal.loads(marshal.dumps(calls))  # noqa: S302 - our own bytes
+        except ValueError:  # a non-JSON type such as datetime
+            cloned = copy.deepcopy(calls)
+    return cloned
 
 
 def continue_calls(
@@ -136,43 +139,15 @@ def continue_calls(
     return new
 
 
-def _chance(rng: random.Random, probability: float) -> bool:
-    return rng.random() < probability
-
-
-def _int(rng: random.Random, low: int, high: int) -> int:
-    """Like ``rng.randint`` (inclusive bounds), but several times faster."""
-    return low + int(rng.random() * (high - low + 1))
-
-
-def _pick(rng: random.Random, items: Sequence[_T]) -> _T:
-    """Like ``rng.choice``, but several times faster."""
-    return items[int(rng.random() * len(items))]
-
-
-def _some(rng: random.Random, pool: Sequence[_T], most: int) -> list[_T]:
-    """Pick up to ``most`` distinct items (a fast ``rng.sample`` stand-in)."""
-    picked: list[_T] = []
-    for _ in range(_int(rng, 0, most)):
-        item = _pick(rng, pool)
-        if item not in picked:
-            picked.append(item)
-    return picked
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
 def _make_call(
     rng: random.Random,
     call_id: int,
     start: datetime,
     earlier: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    duration = _int(rng, 20, 1800)
+    duration = rand_int(rng, 20, 1800)
     end = start + timedelta(seconds=duration)
-    inbound = _chance(rng, 0.75)
+    inbound = chance(rng, 0.75)
     call: dict[str, Any] = {
         "callId": str(call_id),
         "startTime": format_rfc3339(start),
@@ -180,18 +155,18 @@ def _make_call(
         "duration": duration,
         "direction": "inbound" if inbound else "outbound",
         "externalEndpoint": _phone(rng),
-        "internalEndpoint": _pick(rng, vocab.INTERNAL_ENDPOINTS),
-        "recording": _uuid(rng),
+        "internalEndpoint": pick(rng, vocab.INTERNAL_ENDPOINTS),
+        "recording": rand_uuid(rng),
         "saSessionId": "".join(rng.choices(_SA_SESSION_ALPHABET, k=20)),
         "version": 2,
-        "language": "es" if _chance(rng, 0.2) else "en",
-        "incidents": _pick(rng, (0, 0, 0, 1, 2, 5)),
-        "dailyRepeatCalls": _pick(rng, (0, 0, 0, 1, 2)),
+        "language": "es" if chance(rng, 0.2) else "en",
+        "incidents": pick(rng, (0, 0, 0, 1, 2, 5)),
+        "dailyRepeatCalls": pick(rng, (0, 0, 0, 1, 2)),
     }
-    channels = 2 if _chance(rng, 0.9) else 1
+    channels = 2 if chance(rng, 0.9) else 1
     call["numAudioChannels"] = channels
     call["numSpkChannels"] = channels
-    call["progressPhase"] = "ERROR" if _chance(rng, 0.03) else "DONE"
+    call["progressPhase"] = "ERROR" if chance(rng, 0.03) else "DONE"
     _add_routing(rng, call)
     _add_analytics(rng, call, duration)
     _add_review(rng, call)
@@ -201,15 +176,15 @@ def _make_call(
 
 
 def _phone(rng: random.Random) -> str:
-    if _chance(rng, 0.15):
+    if chance(rng, 0.15):
         return "0044" + "".join(rng.choices(string.digits, k=10))
-    area = _pick(rng, ("469", "214", "972", "415", "212"))
-    return f"+1{area}{_int(rng, 0, 9_999_999):07d}"
+    area = pick(rng, ("469", "214", "972", "415", "212"))
+    return f"+1{area}{rand_int(rng, 0, 9_999_999):07d}"
 
 
 def _add_routing(rng: random.Random, call: dict[str, Any]) -> None:
-    if not _chance(rng, 0.1):
-        agent_id, email, name, user_id, channel = _pick(rng, vocab.AGENTS)
+    if not chance(rng, 0.1):
+        agent_id, email, name, user_id, channel = pick(rng, vocab.AGENTS)
         call["agent"] = {
             "agentId": agent_id,
             "email": email,
@@ -217,20 +192,20 @@ def _add_routing(rng: random.Random, call: dict[str, Any]) -> None:
             "userId": user_id,
             "channel": channel,
         }
-    if not _chance(rng, 0.1):
-        queue_id, queue_name = _pick(rng, vocab.QUEUES)
+    if not chance(rng, 0.1):
+        queue_id, queue_name = pick(rng, vocab.QUEUES)
         call["queue"] = {"queueId": queue_id, "name": queue_name}
-    if _chance(rng, 0.8):
-        call["callCenterCallId"] = str(_int(rng, 2_000_000_000, 2_999_999_999))
-    if _chance(rng, 0.5):
-        call["team"] = _pick(rng, vocab.TEAMS)
+    if chance(rng, 0.8):
+        call["callCenterCallId"] = str(rand_int(rng, 2_000_000_000, 2_999_999_999))
+    if chance(rng, 0.5):
+        call["team"] = pick(rng, vocab.TEAMS)
 
 
 def _note(rng: random.Random) -> str:
-    caller = _pick(rng, vocab.CALLER_NAMES)
-    reason = _pick(rng, vocab.NOTE_REASONS)
-    quote = _pick(rng, vocab.NOTE_QUOTES)
-    outcome = _pick(rng, vocab.NOTE_OUTCOMES)
+    caller = pick(rng, vocab.CALLER_NAMES)
+    reason = pick(rng, vocab.NOTE_REASONS)
+    quote = pick(rng, vocab.NOTE_QUOTES)
+    outcome = pick(rng, vocab.NOTE_OUTCOMES)
     return (
         f"Summary: {caller} called about {reason}.\n"
         f'The caller said: "{quote}"\n'
@@ -240,76 +215,76 @@ def _note(rng: random.Random) -> str:
 
 def _add_analytics(rng: random.Random, call: dict[str, Any], duration: int) -> None:
     call["sentiment"] = round(rng.uniform(-1.0, 1.0), 2)
-    if _chance(rng, 0.85):
+    if chance(rng, 0.85):
         call["notes"] = _note(rng)
-    call["tags"] = _some(rng, vocab.TAGS, 4)
-    call["keywords"] = _some(rng, vocab.KEYWORDS, 4)
-    call["topics"] = _some(rng, vocab.TOPICS, 2)
-    if _chance(rng, 0.6):
-        call["callResolved"] = _chance(rng, 0.7)
-    words = _some(rng, vocab.WORDS, 12) or ["call"]
-    freqs = sorted((_int(rng, 1, 40) for _ in words), reverse=True)
+    call["tags"] = some(rng, vocab.TAGS, 4)
+    call["keywords"] = some(rng, vocab.KEYWORDS, 4)
+    call["topics"] = some(rng, vocab.TOPICS, 2)
+    if chance(rng, 0.6):
+        call["callResolved"] = chance(rng, 0.7)
+    words = some(rng, vocab.WORDS, 12) or ["call"]
+    freqs = sorted((rand_int(rng, 1, 40) for _ in words), reverse=True)
     call["wordCloud"] = [
         {"phrase": word, "freq": freq} for word, freq in zip(words, freqs, strict=True)
     ]
     markers: list[dict[str, Any]] = []
-    for _ in range(_int(rng, 1, 4)):
+    for _ in range(rand_int(rng, 1, 4)):
         marker: dict[str, Any] = {
-            "time": _int(rng, 0, duration * 1000),
-            "type": _pick(rng, vocab.MARKER_TYPES),
+            "time": rand_int(rng, 0, duration * 1000),
+            "type": pick(rng, vocab.MARKER_TYPES),
         }
-        if _chance(rng, 0.3):
-            marker["note"] = _pick(rng, vocab.MARKER_NOTES)
+        if chance(rng, 0.3):
+            marker["note"] = pick(rng, vocab.MARKER_NOTES)
         markers.append(marker)
     call["markers"] = markers
-    if _chance(rng, 0.2):
+    if chance(rng, 0.2):
         call["dtmfEvents"] = [
             {
-                "dtmf": _pick(rng, vocab.DTMF_KEYS),
-                "timestamp": _int(rng, 0, duration * 1000),
+                "dtmf": pick(rng, vocab.DTMF_KEYS),
+                "timestamp": rand_int(rng, 0, duration * 1000),
                 "channel": "left",
             }
-            for _ in range(_int(rng, 1, 5))
+            for _ in range(rand_int(rng, 1, 5))
         ]
 
 
 def _add_review(rng: random.Random, call: dict[str, Any]) -> None:
-    if not _chance(rng, 0.4):
+    if not chance(rng, 0.4):
         return
     call["score"] = round(rng.uniform(0.0, 100.0), 1)
-    call["crAnswersId"] = _uuid(rng)
-    call["reviewStatus"] = _pick(rng, vocab.REVIEW_STATUSES)
-    if _chance(rng, 0.7):
-        call["reviewNotes"] = _pick(rng, vocab.REVIEW_NOTES)
+    call["crAnswersId"] = rand_uuid(rng)
+    call["reviewStatus"] = pick(rng, vocab.REVIEW_STATUSES)
+    if chance(rng, 0.7):
+        call["reviewNotes"] = pick(rng, vocab.REVIEW_NOTES)
 
 
 def _add_voicebot(
     rng: random.Random, call: dict[str, Any], earlier: list[dict[str, Any]]
 ) -> None:
-    if not _chance(rng, 0.3):
+    if not chance(rng, 0.3):
         return
-    call["aivrAppId"] = _uuid(rng)
+    call["aivrAppId"] = rand_uuid(rng)
     call["aivrSessionId"] = "0-" + "".join(rng.choices(_SA_SESSION_ALPHABET, k=24))
     call["aivrPlatform"] = "AIVR"
-    call["aivrTransferDestType"] = _pick(rng, vocab.TRANSFER_DEST_TYPES)
+    call["aivrTransferDestType"] = pick(rng, vocab.TRANSFER_DEST_TYPES)
     call["aivrVars"] = {
-        "intent": _pick(rng, vocab.TOPICS),
-        "memberId": f"{_int(rng, 0, 99_999_999):08d}",
-        "authenticated": _chance(rng, 0.5),
+        "intent": pick(rng, vocab.TOPICS),
+        "memberId": f"{rand_int(rng, 0, 99_999_999):08d}",
+        "authenticated": chance(rng, 0.5),
     }
     call["voicebotDuration"] = round(rng.uniform(5.0, 120.0), 1)
-    if earlier and _chance(rng, 0.5):
-        call["originatingCallId"] = _pick(rng, earlier[-20:])["callId"]
+    if earlier and chance(rng, 0.5):
+        call["originatingCallId"] = pick(rng, earlier[-20:])["callId"]
 
 
 def _add_extras(
     rng: random.Random, call: dict[str, Any], start: datetime, duration: int
 ) -> None:
     """Add some of the JSON-only fields that the CSV export does not carry."""
-    if _chance(rng, 0.5):
-        call["abandoned"] = _chance(rng, 0.1)
-        call["whoHungUp"] = _pick(rng, vocab.WHO_HUNG_UP)
-    if _chance(rng, 0.4):
+    if chance(rng, 0.5):
+        call["abandoned"] = chance(rng, 0.1)
+        call["whoHungUp"] = pick(rng, vocab.WHO_HUNG_UP)
+    if chance(rng, 0.4):
         call["sentiments"] = [
             {
                 "speaker": speaker,
@@ -319,27 +294,29 @@ def _add_extras(
             }
             for speaker in ("caller", "agent")
         ]
-    if _chance(rng, 0.2):
-        call["csat"] = _int(rng, 1, 5)
-        call["nps"] = _int(rng, 0, 10)
-    if _chance(rng, 0.7):
-        call["queueWaitMs"] = _int(rng, 0, 600_000)
-        call["numSegments"] = _int(rng, 1, 4)
+    if chance(rng, 0.2):
+        call["csat"] = rand_int(rng, 1, 5)
+        call["nps"] = rand_int(rng, 0, 10)
+    if chance(rng, 0.7):
+        call["queueWaitMs"] = rand_int(rng, 0, 600_000)
+        call["numSegments"] = rand_int(rng, 1, 4)
         call["expiryTime"] = format_rfc3339(start + timedelta(days=365))
-    if _chance(rng, 0.3):
-        call["auditStatus"] = _pick(rng, vocab.AUDIT_STATUSES)
-        call["businessOpenState"] = _pick(rng, ("open", "closed"))
-    if _chance(rng, 0.3):
+    if chance(rng, 0.3):
+        call["auditStatus"] = pick(rng, vocab.AUDIT_STATUSES)
+        call["businessOpenState"] = pick(rng, ("open", "closed"))
+    if chance(rng, 0.3):
         call["inboundRtpQuality"] = {
             "jitter": round(rng.uniform(0.0, 30.0), 2),
             "mos": round(rng.uniform(3.0, 4.5), 2),
-            "packetsLost": _int(rng, 0, 200),
+            "packetsLost": rand_int(rng, 0, 200),
             "packetsReceived": duration * 50,
         }
-    if _chance(rng, 0.1):
+    if chance(rng, 0.1):
         call["lastRecomputeTime"] = format_rfc3339(
-            start + timedelta(seconds=duration + _int(rng, 3600, 86_400))
+            start + timedelta(seconds=duration + rand_int(rng, 3600, 86_400))
         )
-    if _chance(rng, 0.05):
+    if chance(rng, 0.05):
         base = int(call["callId"])
-        call["spawnedCalls"] = [str(base + 1000 + k) for k in range(_int(rng, 1, 2))]
+        call["spawnedCalls"] = [
+            str(base + 1000 + k) for k in range(rand_int(rng, 1, 2))
+        ]

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 from tap_voicegain.simulator.csvfmt import render_csv
 
 if TYPE_CHECKING:
+    from tap_voicegain.simulator.prerender import Fragments
     from tap_voicegain.simulator.query import Query
 
 JSON_TYPE: Final[str] = "application/json"
@@ -123,6 +124,7 @@ def page_response(  # noqa: PLR0913
     raw_query: str,
     callid_as: str,
     csv_timezone: str,
+    fragments: Fragments | None = None,
 ) -> Response:
     """Render one page of a result list.
 
@@ -133,6 +135,7 @@ def page_response(  # noqa: PLR0913
         raw_query: The request's query string, for ``Link``.
         callid_as: ``string``, ``number`` or ``mixed`` (alternating) callIds.
         csv_timezone: IANA zone for CSV times.
+        fragments: Prerendered pieces to assemble the body from, if any.
 
     Returns:
         The 200 response with ``X-Total-Count`` and ``Link``.
@@ -141,19 +144,30 @@ def page_response(  # noqa: PLR0913
     start = (query.page - 1) * query.per_page
     page = result[start : start + query.per_page]
     if query.fmt == "csv":
-        body = render_csv(page, timezone=csv_timezone).encode("utf-8")
         content_type = CSV_TYPE
+        if fragments is not None:
+            body = fragments.csv_page(page)
+        else:
+            body = render_csv(page, timezone=csv_timezone).encode("utf-8")
     else:
-        items = [
-            _with_callid(
-                call,
-                as_number=callid_as == "number"
-                or (callid_as == "mixed" and i % 2 == 1),
-            )
-            for i, call in enumerate(page)
-        ]
-        body = dump_json(items)
         content_type = JSON_TYPE
+        forms = [
+            callid_as == "number" or (callid_as == "mixed" and i % 2 == 1)
+            for i in range(len(page))
+        ]
+        if fragments is not None:
+            items = [
+                fragments.json_item(call, as_number=form)
+                for call, form in zip(page, forms, strict=True)
+            ]
+            body = b"[" + b",".join(items) + b"]"
+        else:
+            body = dump_json(
+                [
+                    _with_callid(call, as_number=form)
+                    for call, form in zip(page, forms, strict=True)
+                ]
+            )
     last = max(1, math.ceil(total / query.per_page))
     headers = {
         "X-Total-Count": str(total),

@@ -47,7 +47,8 @@ class VoicegainSimulator(SimState):
             projects: Further projects, token -> calls (copied).
             csv_timezone: IANA zone for CSV times.
             callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
-            prerender: Cache response bodies per (token, query string).
+            prerender: Render every call once (at start) and cache response
+                bodies per (token, query string); for benchmarks.
             host: Interface to bind.
             port: Port to bind; 0 picks a free one.
         """
@@ -86,6 +87,7 @@ class VoicegainSimulator(SimState):
         if self._server is not None:
             msg = "simulator already started"
             raise RuntimeError(msg)
+        self.warm()
         server = SimHTTPServer((self.host, self.port), self)
         self.port = int(server.server_address[1])
         self._server = server

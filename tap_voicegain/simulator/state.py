@@ -4,16 +4,15 @@
 
 from __future__ import annotations
 
-import copy
-import marshal
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from tap_voicegain.simulator.data import continue_calls, make_calls, paused_gc
+from tap_voicegain.simulator.data import clone_calls, continue_calls, make_calls
 from tap_voicegain.simulator.faults import Fault, FaultQueue
 from tap_voicegain.simulator.jwt import is_expired
+from tap_voicegain.simulator.prerender import Fragments
 from tap_voicegain.simulator.query import CallIndex, QueryError, parse_query
 from tap_voicegain.simulator.responses import (
     CALLID_MODES,
@@ -23,7 +22,7 @@ from tap_voicegain.simulator.responses import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 UNAUTHORIZED_MESSAGE: Final[str] = "Unauthorized: invalid or expired token"
 DEFAULT_CALL_COUNT: Final[int] = 100
@@ -45,16 +44,6 @@ class RecordedRequest:
     params: dict[str, list[str]]
     headers: dict[str, str]
     status: int = 0
-
-
-def _clone(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deep-copy calls quickly (marshal handles every JSON type)."""
-    with paused_gc():
-        try:
-            cloned: list[dict[str, Any]] = marshal.loads(marshal.dumps(calls))  # noqa: S302 - our own bytes
-        except ValueError:  # a non-JSON type such as datetime
-            cloned = copy.deepcopy(calls)
-    return cloned
 
 
 class SimState:
@@ -80,7 +69,8 @@ class SimState:
             projects: Further projects, token -> calls (copied).
             csv_timezone: IANA zone for CSV times.
             callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
-            prerender: Cache response bodies per (token, query string).
+            prerender: Render every call once (at start) and cache response
+                bodies per (token, query string); for benchmarks.
 
         Raises:
             ValueError: Bad ``callid_as``.
@@ -88,7 +78,6 @@ class SimState:
         if callid_as not in CALLID_MODES:
             msg = f"callid_as must be one of {sorted(CALLID_MODES)}"
             raise ValueError(msg)
-        ZoneInfo(csv_timezone)  # fail early on an unknown zone
         self.csv_timezone = csv_timezone
         self.callid_as = callid_as
         self.prerender = prerender
@@ -99,12 +88,13 @@ class SimState:
         self._projects: dict[str, list[dict[str, Any]]] = {}
         if calls is not None or projects is None:
             source = calls if calls is not None else make_calls(DEFAULT_CALL_COUNT)
-            self._projects[token] = _clone(source)
+            self._projects[token] = clone_calls(source)
         for project_token, project_calls in (projects or {}).items():
-            self._projects[project_token] = _clone(project_calls)
+            self._projects[project_token] = clone_calls(project_calls)
         self._default_token = next(iter(self._projects))
         self._indexes: dict[str, CallIndex] = {}
         self._cache: dict[tuple[str, ...], Response] = {}
+        self._fragments = Fragments(ZoneInfo(csv_timezone)) if prerender else None
 
     # ----------------------------------------------------------------- data
     @property
@@ -128,9 +118,23 @@ class SimState:
         """
         return self._projects[token]
 
-    def _changed(self) -> None:
-        self._indexes.clear()
+    def _changed(
+        self, calls: Iterable[dict[str, Any]] = (), *, reorder: bool = True
+    ) -> None:
+        """Drop what depends on the data: indexes, cached bodies, pieces."""
+        if reorder:
+            self._indexes.clear()
         self._cache.clear()
+        if self._fragments is not None:
+            for call in calls:
+                self._fragments.forget(call)
+
+    def warm(self) -> None:
+        """With ``prerender``, render every call now rather than on first use."""
+        with self.lock:
+            if self._fragments is not None:
+                for calls in self._projects.values():
+                    self._fragments.warm(calls, self.callid_as)
 
     def _find(self, call_id: int) -> list[dict[str, Any]]:
         found = [
@@ -161,13 +165,14 @@ class SimState:
             **fields: JSON-model fields to set.
         """
         with self.lock:
-            for call in self._find(call_id):
+            found = self._find(call_id)
+            for call in found:
                 for key, value in fields.items():
                     if value is None:
                         call.pop(key, None)
                     else:
                         call[key] = value
-            self._changed()
+            self._changed(found, reorder="callId" in fields)
 
     def add_calls(self, calls: list[dict[str, Any]], token: str | None = None) -> None:
         """Append calls (copied) to a project.
@@ -177,7 +182,7 @@ class SimState:
             token: Project token (default: the single/first project).
         """
         with self.lock:
-            self._projects[token or self._default_token].extend(_clone(calls))
+            self._projects[token or self._default_token].extend(clone_calls(calls))
             self._changed()
 
     def delete_call(self, call_id: int) -> None:
@@ -187,10 +192,10 @@ class SimState:
             call_id: The call's id.
         """
         with self.lock:
-            self._find(call_id)
+            found = self._find(call_id)
             for calls in self._projects.values():
                 calls[:] = [c for c in calls if int(c["callId"]) != call_id]
-            self._changed()
+            self._changed(found)
 
     def add_generated(
         self, count: int, token: str | None = None
@@ -294,6 +299,7 @@ class SimState:
                 raw_query=raw_query,
                 callid_as=self.callid_as,
                 csv_timezone=self.csv_timezone,
+                fragments=self._fragments,
             )
             if self.prerender:
                 self._cache[key] = response
