@@ -20,14 +20,16 @@ Conventions (the contract a CSV consumer follows):
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from tap_voicegain.simulator.times import parse_rfc3339
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
 
 CSV_COLUMNS: Final[tuple[str, ...]] = (
     "accountId",
@@ -107,6 +109,8 @@ def format_csv_time(value: str, zone: ZoneInfo) -> str:
 
 
 def _scalar(value: object) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -147,20 +151,48 @@ _LIST_FORMATTERS: Final[dict[str, Callable[[list[Any]], str]]] = {
 }
 
 
-def _cell(call: dict[str, Any], column: str, zone: ZoneInfo) -> str:
-    if column in _NESTED:
-        parent, key = _NESTED[column]
+_Getter = Callable[[dict[str, Any], ZoneInfo], str]
+
+
+def _nested_getter(parent: str, key: str) -> _Getter:
+    def get(call: dict[str, Any], _zone: ZoneInfo) -> str:
         nested = call.get(parent)
         return _scalar(nested.get(key)) if isinstance(nested, dict) else ""
-    value = call.get(_RENAMED.get(column, column))
-    if value is None:
-        return ""
-    if column in _TIME_COLUMNS:
-        return format_csv_time(str(value), zone)
-    formatter = _LIST_FORMATTERS.get(column)
-    if formatter is not None and isinstance(value, list):
-        return formatter(value)
-    return _scalar(value)
+
+    return get
+
+
+def _time_getter(field: str) -> _Getter:
+    def get(call: dict[str, Any], zone: ZoneInfo) -> str:
+        value = call.get(field)
+        return "" if value is None else format_csv_time(str(value), zone)
+
+    return get
+
+
+def _plain_getter(field: str, formatter: Callable[[list[Any]], str] | None) -> _Getter:
+    def get(call: dict[str, Any], _zone: ZoneInfo) -> str:
+        value = call.get(field)
+        if formatter is not None and isinstance(value, list):
+            return formatter(value)
+        return _scalar(value)
+
+    return get
+
+
+@functools.cache
+def _getters(columns: tuple[str, ...]) -> tuple[_Getter, ...]:
+    """Build, once per column list, the function producing each field."""
+    getters: list[_Getter] = []
+    for column in columns:
+        if column in _NESTED:
+            getters.append(_nested_getter(*_NESTED[column]))
+        elif column in _TIME_COLUMNS:
+            getters.append(_time_getter(column))
+        else:
+            field = _RENAMED.get(column, column)
+            getters.append(_plain_getter(field, _LIST_FORMATTERS.get(column)))
+    return tuple(getters)
 
 
 def csv_cells(
@@ -176,7 +208,7 @@ def csv_cells(
     Returns:
         One string per column.
     """
-    return [_cell(call, column, zone) for column in columns]
+    return [get(call, zone) for get in _getters(tuple(columns))]
 
 
 def render_csv(
@@ -199,5 +231,6 @@ def render_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    writer.writerows(csv_cells(call, zone, columns) for call in calls)
+    getters = _getters(tuple(columns))
+    writer.writerows([get(call, zone) for get in getters] for call in calls)
     return buffer.getvalue()

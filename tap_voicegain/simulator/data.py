@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from tap_voicegain.simulator import vocab
+from tap_voicegain.simulator.gcpause import paused_gc
 from tap_voicegain.simulator.randomness import (
     chance,
-    paused_gc,
     pick,
     rand_int,
     rand_uuid,

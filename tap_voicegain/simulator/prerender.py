@@ -14,6 +14,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from tap_voicegain.simulator.csvfmt import CSV_COLUMNS, csv_cells
+from tap_voicegain.simulator.gcpause import paused_gc
 from tap_voicegain.simulator.responses import dump_json
 
 if TYPE_CHECKING:
@@ -117,7 +118,8 @@ class Fragments:
             callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
         """
         forms = {"string": (False,), "number": (True,)}.get(callid_as, (False, True))
-        for call in calls:
-            for as_number in forms:
-                self.json_item(call, as_number=as_number)
-            self.csv_item(call)
+        with paused_gc():
+            for call in calls:
+                for as_number in forms:
+                    self.json_item(call, as_number=as_number)
+                self.csv_item(call)

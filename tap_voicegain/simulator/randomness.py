@@ -1,38 +1,17 @@
 # Copyright 2026 tap-voicegain contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Fast random helpers for the call generator, and a GC pause."""
+"""Fast random helpers for the call generator."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import uuid
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import random
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
 _T = TypeVar("_T")
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects.
-
-    Building large lists of dicts triggers repeated full collections that can
-    double the time taken; the collector's previous state is restored.
-
-    Yields:
-        Nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def chance(rng: random.Random, probability: float) -> bool:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 JSON_TYPE: Final[str] = "application/json"
 CSV_TYPE: Final[str] = "text/csv; charset=utf-8"
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 CALLID_MODES: Final[frozenset[str]] = frozenset({"string", "number", "mixed"})
 
 
@@ -51,7 +52,7 @@ def dump_json(value: object) -> bytes:
     Returns:
         The JSON bytes.
     """
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def error_response(
