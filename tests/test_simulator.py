@@ -186,6 +186,8 @@ def test_expired_jwt_is_401_and_valid_jwt_selects_its_project(http):
         ({"consecutive": "yes"}, "consecutive"),
         ({"afterCallId": "-1"}, "afterCallId"),
         ({"afterCallId": "abc"}, "afterCallId"),
+        ({"afterCallId": "\u00b2"}, "afterCallId"),
+        ({"page": "1.5"}, "page"),
         ({"page": "0"}, "page"),
         ({"fromTime": "2024-05-12"}, "fromTime"),
         ({"toTime": "2024-05-12T18:15:45.000000000000000Z"}, "toTime"),

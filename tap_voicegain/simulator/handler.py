@@ -219,7 +219,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     def _add(self, params: dict[str, list[str]]) -> Response:
         text = (params.get("count") or ["1"])[0]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_ADD:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ADD:
             return error_response(
                 400, f"Invalid value for parameter 'count': must be 1..{MAX_ADD}"
             )

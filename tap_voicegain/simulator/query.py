@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -19,6 +20,7 @@ DEFAULT_PER_PAGE: Final[int] = 50
 MAX_TIME_LENGTH: Final[int] = 32
 FINISHED_PHASES: Final[frozenset[str]] = frozenset({"DONE", "ERROR"})
 SORT_KEYS: Final[frozenset[str]] = frozenset({"time", "score", "documentId"})
+_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
 _BOOLEANS: Final[dict[str, bool]] = {"true": True, "false": False}
 
 
@@ -74,7 +76,7 @@ def _integer(
     if text is None:
         return None
     bounds = f"must be {low}..{high}" if high is not None else f"must be >= {low}"
-    if not text.lstrip("+-").isdigit():
+    if not _INTEGER.fullmatch(text):
         raise QueryError(param=name, problem=f"not an integer, {bounds}")
     value = int(text)
     if value < low or (high is not None and value > high):
