@@ -530,6 +530,7 @@ def test_prerendered_bodies_match_rendered_ones(http, callid_as):
         {"format": "csv", "per_page": "9", "page": "3"},
         {"consecutive": "true", "afterCallId": calls[3]["callId"], "per_page": "100"},
         {"format": "csv", "afterCallId": calls[39]["callId"]},
+        {"format": "csv", "consecutive": "true", "per_page": "8"},
     ]
     options = {"token": TOKEN, "callid_as": callid_as, "csv_timezone": "Europe/Paris"}
     with (
