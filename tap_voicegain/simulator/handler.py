@@ -114,6 +114,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     # --------------------------------------------------------------- helpers
     def _begin(self) -> tuple[str, str, dict[str, list[str]], int, RecordedRequest]:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:  # drain a body so the kept-alive stream stays in step
+            self.rfile.read(length)
         url = urlsplit(self.path)
         params = parse_qs(url.query, keep_blank_values=True)
         headers = {
@@ -203,9 +206,6 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """Answer ``POST /_sim/add?count=N[&token=T]`` from loopback clients."""
         path, _, params, _, record = self._begin()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
         if path.rstrip("/") not in ADD_PATHS:
             status = 405 if path.rstrip("/") == CALLS_PATH else 404
             self._send(

@@ -47,7 +47,20 @@ class RecordedRequest:
 
 
 class SimState:
-    """Thread-safe source data and behaviour of the simulated API."""
+    """Thread-safe source data and behaviour of the simulated API.
+
+    Attributes:
+        requests: Every request received, in order (``/sa/call`` and others).
+        on_request: Called as ``hook(index, params)`` for each ``/sa/call``
+            request before its response is computed (and before any fault);
+            ``index`` is the request's 1-based position in :attr:`requests`.
+            An exception in the hook answers 500.
+        faults: Pending injected faults (see :meth:`inject`).
+        csv_timezone: IANA zone of CSV times.
+        callid_as: JSON form of ``callId``: ``string``, ``number``, ``mixed``.
+        prerender: Whether bodies are prerendered and cached.
+        lock: Guards the data; held while a response is computed.
+    """
 
     def __init__(  # noqa: PLR0913
         self,
@@ -99,7 +112,11 @@ class SimState:
     # ----------------------------------------------------------------- data
     @property
     def calls(self) -> list[dict[str, Any]]:
-        """Live calls of the single (or first) project."""
+        """Live calls of the single (or first) project.
+
+        In-place edits are seen by the next request; with ``prerender`` use
+        :meth:`update_call` and friends so cached bodies are dropped.
+        """
         return self._projects[self._default_token]
 
     @property
