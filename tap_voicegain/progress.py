@@ -17,7 +17,8 @@ class PassProgress:
         """Start a pass after ``after_call_id``."""
         self.project = project
         self.start = after_call_id
-        self.last_call_id = after_call_id
+        self.last_call_id = after_call_id  # last call emitted
+        self.last_seen = after_call_id  # last call read (the refresh skips some)
         self.per_page = per_page
         self.pages = 0
         self.calls = 0
@@ -61,15 +62,24 @@ class PassProgress:
         text += f", up to callId {self.last_call_id}"
         logger.info("Project %s: %s", self.project, text, extra=fields)
 
-    def log_summary(self, logger: logging.Logger, retries: int) -> None:
+    def log_summary(
+        self, logger: logging.Logger, retries: int, label: str = "export",
+    ) -> None:
         """One line at the end of the pass, with why it ended."""
         elapsed = time.monotonic() - self.started
         fields = {
             "project": self.project, "calls": self.calls, "pages": self.pages,
             "retries": retries, "elapsed_seconds": round(elapsed, 2),
             "bookmark_before": self.start, "bookmark_after": self.last_call_id,
-            "ended_because": self.ended_because,
+            "ended_because": self.ended_because, "pass": label,
         }
+        if label != "export":
+            logger.info(
+                "Project %s: %s re-read %d calls in %d pages with %d retries in "
+                "%.1f s; ended because %s", self.project, label, self.calls,
+                self.pages, retries, elapsed, self.ended_because, extra=fields,
+            )
+            return
         logger.info(
             "Project %s: exported %d calls in %d pages with %d retries in %.1f s; "
             "bookmark %d -> %d; ended because %s",

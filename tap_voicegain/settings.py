@@ -45,17 +45,22 @@ def projects(config: t.Mapping[str, t.Any]) -> list[Project]:
     return [Project(DEFAULT_PROJECT, str(config.get("jwt_token") or ""))]
 
 
-def jwt_expiry(token: str) -> int | None:
-    """The ``exp`` claim of a JWT, read without its key; None if not a JWT."""
+def jwt_claims(token: str) -> dict[str, t.Any]:
+    """The payload of a JWT, read without its key; empty if not a JWT."""
     parts = token.split(".")
     if len(parts) != 3:  # noqa: PLR2004 - header.payload.signature
-        return None
+        return {}
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
     except (binascii.Error, ValueError):
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def jwt_expiry(token: str) -> int | None:
+    """The ``exp`` claim of a JWT; None if absent or not a JWT."""
+    exp = jwt_claims(token).get("exp")
     return int(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 

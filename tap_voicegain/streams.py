@@ -1,50 +1,25 @@
-"""The ``calls`` stream: every call of a project, exported by callId."""
+"""The ``calls`` stream: every call of each project, exported by callId."""
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
+import requests
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
 from tap_voicegain import errors, settings
 from tap_voicegain.client import VoicegainStream
+from tap_voicegain.passes import ExportPass, PassPaginator, RefreshPass
 from tap_voicegain.progress import PassProgress
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.schema import calls_schema
 
-import requests
-
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
-
-
-class AfterCallIdPaginator(BaseAPIPaginator[int]):
-    """Keyset paging: each request asks for the calls after the last one received.
-
-    The vendor's loop keeps ``afterCallId`` fixed and walks ``page``; offsets then
-    shift whenever the result list changes between requests (a call finishing, a
-    call expiring), which skips or repeats calls. Moving ``afterCallId`` to the
-    last callId received and asking for page 1 reads the same calls in the same
-    order and cannot skip any. A short page ends the pass: under
-    ``consecutive=true`` it means the list was cut at a call still processing
-    (or there are no more calls).
-    """
-
-    def __init__(self, progress: PassProgress) -> None:
-        """Page through a pass, starting after ``progress.start``."""
-        super().__init__(start_value=progress.start)
-        self._progress = progress
-
-    @override
-    def has_more(self, response: requests.Response) -> bool:
-        return self._progress.page_size >= self._progress.per_page
-
-    @override
-    def get_next(self, response: requests.Response) -> int | None:
-        return self._progress.last_call_id
 
 
 class CallsStream(VoicegainStream):
@@ -52,7 +27,6 @@ class CallsStream(VoicegainStream):
 
     name = "calls"
     path = "/sa/call"
-    primary_keys = ("callId",)
     replication_key = "callId"
     # consecutive=true sorts by callId, so the bookmark can advance record by record
     # and an interrupted run resumes where it stopped.
@@ -63,14 +37,25 @@ class CallsStream(VoicegainStream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
-        """Set up the record normaliser."""
+        """Set up the record normaliser and the key."""
         super().__init__(*args, **kwargs)
+        # One project: callId is unique. Several: nothing in the vendor's docs
+        # promises one callId sequence across projects, so contextId joins the key
+        # (README, "Several projects").
+        self.primary_keys = (
+            ("contextId", "callId") if self.config.get("projects") else ("callId",)
+        )
         self.normalizer = CallNormalizer(
             csv_timezone=self.config.get("csv_timezone", "UTC"),
             keep_unknown=self.config.get("keep_unknown_fields", True),
         )
-        self._progress = PassProgress(settings.DEFAULT_PROJECT, 0, 1)
+        self._pass = ExportPass(PassProgress(settings.DEFAULT_PROJECT, 0, 1))
         self._reported_fields: set[str] = set()
+        self.failed_projects: dict[str, str] = {}
+        self._context_ids = {
+            name: settings.jwt_claims(project.token).get("contextId")
+            for name, project in self._projects.items()
+        }
 
     @property
     @override
@@ -85,42 +70,79 @@ class CallsStream(VoicegainStream):
             return int(self.config.get("start_after_call_id", 0))
         return int(t.cast("int | str", value))
 
+    # --- passes ---
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         project = self.use_project(context)
-        progress = PassProgress(
-            project,
-            self.starting_call_id(context),
-            int(self.config.get("per_page", settings.PER_PAGE_DEFAULT)),
-        )
-        self._progress = progress
+        per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
+        try:
+            progress = PassProgress(project, self.starting_call_id(context), per_page)
+            yield from self._read_pass(ExportPass(progress), context)
+            days = int(self.config.get("refresh_window_days") or 0)
+            if days > 0:
+                since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+                from_time = self.config.get("from_time")
+                since_text = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+                if from_time and from_time > since_text:
+                    since_text = from_time
+                refresh = RefreshPass(
+                    PassProgress(project, 0, per_page), progress.last_call_id, since_text,
+                )
+                yield from self._read_pass(refresh, context)
+        except Exception as exc:
+            if len(self._projects) == 1:
+                raise
+            # Other projects go on; the run still fails at the end (tap.sync_all).
+            self.failed_projects[project] = f"{type(exc).__name__}: {exc}"
+            self.logger.error("Project %s failed: %s", project, exc)  # noqa: TRY400
+
+    def _read_pass(
+        self, current: ExportPass, context: Context | None,
+    ) -> Iterable[dict[str, t.Any]]:
+        self._pass = current
+        progress = current.progress
         retries_before = self.retries
         try:
             yield from super().get_records(context)
-            progress.ended_because = self._why_the_pass_ended()
+            progress.ended_because = (
+                self._why_the_pass_ended() if current.moves_bookmark
+                else "the refresh window was read"
+            )
         except Exception as exc:
             progress.ended_because = f"an error: {type(exc).__name__}"
             raise
         finally:
-            progress.log_summary(self.logger, self.retries - retries_before)
+            label = "export" if current.moves_bookmark else "refresh"
+            progress.log_summary(self.logger, self.retries - retries_before, label)
 
     @override
-    def get_new_paginator(self) -> AfterCallIdPaginator:
-        return AfterCallIdPaginator(self._progress)
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None,
+    ) -> None:
+        # Overridden (private in the SDK) so the refresh pass, which re-emits
+        # older calls, never moves the bookmark or trips the sort check.
+        if self._pass.moves_bookmark:
+            super()._increment_stream_state(latest_record, context=context)
+
+    # --- requests ---
+
+    @override
+    def get_new_paginator(self) -> PassPaginator:
+        return PassPaginator(self._pass)
 
     @override
     def get_url_params(
         self, context: Context | None, next_page_token: int | None,
     ) -> dict[str, t.Any]:
         config = self.config
+        token = self._pass.start_token() if next_page_token is None else next_page_token
         params: dict[str, t.Any] = {
             "format": config.get("format", "json"),
-            "consecutive": "true",
-            "afterCallId": self._progress.start if next_page_token is None else next_page_token,
-            "page": 1,
-            "per_page": self._progress.per_page,
+            **self._pass.params(token),
+            "per_page": self._pass.progress.per_page,
         }
-        if config.get("from_time"):
+        if config.get("from_time") and "fromTime" not in params:
             params["fromTime"] = config["from_time"]
         if config.get("to_time"):
             params["toTime"] = config["to_time"]
@@ -130,20 +152,35 @@ class CallsStream(VoicegainStream):
             ("queue_ids", "queueId"),
         ):
             if config.get(setting):
-                params[param] = list(config[setting])  # repeated keys, as the guide shows
+                params[param] = list(config[setting])  # repeated keys, as in the guide
         return params
+
+    # --- answers ---
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        progress = self._progress
+        current = self._pass
+        progress = current.progress
         page = self._read_page(response)  # whole page first: a bad page emits nothing
+        context_id = self._context_ids.get(progress.project)
         remaining = response.headers.get("X-Total-Count", "")
         progress.page_done(len(page), int(remaining) if remaining.isdigit() else None)
         for record in page:
+            progress.last_seen = record["callId"]
+            if not current.keep(record):
+                continue
+            if record["contextId"] is None:
+                record["contextId"] = context_id  # the token names its project
+                if context_id is None and "contextId" in self.primary_keys:
+                    msg = (
+                        f"callId {record['callId']} of project '{progress.project}' "
+                        "has no contextId, which is part of the key with projects"
+                    )
+                    raise errors.BadPageError(msg)
             yield record
-            # The SDK has now written this record and moved the bookmark to it.
+            # The SDK has now written this record (and moved the bookmark to it).
             progress.last_call_id = record["callId"]
-        if page:
+        if page and current.moves_bookmark:
             # A STATE message after every page, not only every 10,000 records.
             self._write_state_message()
         self._report_unknown_fields()
@@ -151,10 +188,10 @@ class CallsStream(VoicegainStream):
 
     def _read_page(self, response: requests.Response) -> list[dict[str, t.Any]]:
         """Records of one page, checked: parsed, typed and in callId order."""
-        progress = self._progress
+        progress = self._pass.progress
         where = (
             f"page {progress.pages + 1} of project '{progress.project}' "
-            f"(afterCallId={progress.last_call_id})"
+            f"({errors.request_summary(getattr(response.request, 'url', None))})"
         )
         wanted = self.config.get("format", "json")
         content_type = response.headers.get("Content-Type", "").lower()
@@ -169,11 +206,11 @@ class CallsStream(VoicegainStream):
             if wanted == "csv":
                 page = list(self.normalizer.iter_csv(response.text))
             else:
-                page = [self.normalizer.from_json(item) for item in self._json_array(response)]
+                page = [self.normalizer.from_json(i) for i in self._json_array(response)]
         except ValueError as exc:
             msg = f"The Voicegain API answered {where} with {exc}"
             raise errors.BadPageError(msg) from exc
-        after = progress.last_call_id
+        after = progress.last_seen
         for record in page:
             if record["callId"] <= after:
                 msg = (
@@ -199,11 +236,8 @@ class CallsStream(VoicegainStream):
 
     def _why_the_pass_ended(self) -> str:
         """Ask once, without ``consecutive``, what follows the last call exported."""
-        progress = self._progress
-        params = {
-            "format": "json", "afterCallId": progress.last_call_id,
-            "page": 1, "per_page": 1,
-        }
+        last = self._pass.progress.last_call_id
+        params = {"format": "json", "afterCallId": last, "page": 1, "per_page": 1}
         try:
             response = self.requests_session.get(
                 self.get_url(None), params=params, headers=self.http_headers,
@@ -216,7 +250,7 @@ class CallsStream(VoicegainStream):
             return "no more calls"
         if isinstance(following, list) and isinstance(following[0], dict):
             call_id, phase = following[0].get("callId"), following[0].get("progressPhase")
-            if str(call_id).isdigit() and int(call_id) > progress.last_call_id:
+            if str(call_id).isdigit() and int(call_id) > last:
                 return f"a call still processing at callId {call_id} ({phase})"
         return "a short page (no more calls, or a call still processing)"
 

@@ -17,6 +17,10 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
+class ProjectsFailedError(Exception):
+    """Some projects could not be exported; the others were."""
+
+
 class TapVoicegain(Tap):
     """Singer tap for Voicegain Speech Analytics call data."""
 
@@ -35,6 +39,30 @@ class TapVoicegain(Tap):
                 "Voicegain API token (JWT) of one project, from Project Settings in "
                 "the Voicegain web app. Sent only as 'Authorization: Bearer ...'."
             ),
+        ),
+        th.Property(
+            "projects",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("name", th.StringType, required=True,
+                                description="Your name for the project; kept in "
+                                "each record's project column and in state."),
+                    th.Property("jwt_token", th.StringType, required=True, secret=True,
+                                description="The project's API token (JWT)."),
+                ),
+            ),
+            title="Projects",
+            description="Several Voicegain projects, each {name, jwt_token}, read in "
+            "one run with one bookmark each. Use instead of jwt_token.",
+        ),
+        th.Property(
+            "refresh_window_days",
+            th.IntegerType(minimum=0),
+            default=0,
+            title="Refresh window (days)",
+            description="After the export, read again the calls that started in the "
+            "last N days and emit them again, so QA scores and notes added later "
+            "reach upserting targets. 0 turns it off.",
         ),
         th.Property(
             "api_url",
@@ -169,6 +197,18 @@ class TapVoicegain(Tap):
                 "Config validation failed: " + "; ".join(errors), errors=errors,
             )
         return errors
+
+    @override
+    def sync_all(self) -> None:
+        """Sync, then fail the run if any project failed (the others' state is out)."""
+        super().sync_all()
+        failed: dict[str, str] = {}
+        for stream in self.streams.values():
+            failed.update(getattr(stream, "failed_projects", {}))
+        if failed:
+            listed = "; ".join(f"project '{n}': {why}" for n, why in failed.items())
+            msg = f"{len(failed)} of the configured projects failed: {listed}"
+            raise ProjectsFailedError(msg)
 
     def discover_streams(self) -> t.Sequence[Stream]:
         """Return the tap's one stream.

@@ -1,0 +1,138 @@
+"""Reviewed calls flow in again, several projects in one run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from tap_voicegain.tap import ProjectsFailedError
+from tests.oracle import exported
+from tests.singer_output import bookmark, run_tap
+
+FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 1}
+
+
+def recent_calls(n: int, seed: int, **kwargs) -> list[dict]:
+    """Calls that started within the last two days (inside a refresh window)."""
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    return make_calls(n, seed=seed, start=start, **kwargs)
+
+
+def test_a_call_reviewed_after_export_is_emitted_again_with_its_score():
+    calls = recent_calls(80, seed=41)
+    target = next(c for c in calls if c.get("score") is None)
+    target_id = int(target["callId"])
+    with VoicegainSimulator(calls, token="t") as sim:
+        config = {"jwt_token": "t", "api_url": sim.url, "per_page": 25,
+                  "refresh_window_days": 7}
+        first = run_tap(config)
+        assert first.call_ids.count(target_id) == 2  # export, then the refresh
+        assert next(r for r in first.records if r["callId"] == target_id)["score"] is None
+
+        sim.update_call(target_id, score=87.5, reviewStatus="complete")
+        second = run_tap(config, state=first.last_state)
+    again = [r for r in second.records if r["callId"] == target_id]
+    assert [r["score"] for r in again] == [87.5]
+    assert again[0]["reviewStatus"] == "complete"
+    # Nothing new: the export pass emitted nothing; the refresh re-sent the window.
+    assert sorted(second.call_ids) == sorted(first.call_ids[: len(calls)])
+    assert bookmark(second.last_state) == bookmark(first.last_state)
+
+
+def test_the_refresh_never_moves_the_bookmark_nor_takes_calls_from_the_export():
+    calls = recent_calls(60, seed=42, processing_at=[30])
+    stuck = int(calls[30]["callId"])
+    with VoicegainSimulator(calls, token="t") as sim:
+        config = {"jwt_token": "t", "api_url": sim.url, "per_page": 20,
+                  "refresh_window_days": 30}
+        first = run_tap(config)
+        done_ids = [int(c["callId"]) for c in calls[:30]]
+        assert first.call_ids == done_ids + done_ids  # export then refresh
+        assert bookmark(first.last_state) == done_ids[-1]
+        # Every STATE, refresh included, keeps the export's bookmark.
+        marks = [bookmark(s) for s in first.states if bookmark(s) is not None]
+        assert max(marks) == done_ids[-1]
+
+        sim.set_phase(stuck, "DONE")
+        second = run_tap(config, state=first.last_state)
+    rest = [int(c["callId"]) for c in calls[30:]]
+    assert second.call_ids[: len(rest)] == rest  # the export pass owns them
+    assert bookmark(second.last_state) == rest[-1]
+
+
+def test_the_refresh_is_off_by_default(sim, config):
+    first = run_tap(config)
+    assert len(first.call_ids) == len(set(first.call_ids))
+    assert not [r for r in sim.requests if "sort_by" in r.params]
+
+
+def test_calls_outside_the_window_are_not_read_again():
+    old = make_calls(40, seed=43)  # 2024: far outside a 7-day window
+    with VoicegainSimulator(old, token="t") as sim:
+        run = run_tap({"jwt_token": "t", "api_url": sim.url, "refresh_window_days": 7})
+        refresh_requests = [r for r in sim.requests if "sort_by" in r.params]
+    assert run.call_ids == [int(c["callId"]) for c in old]
+    assert len(refresh_requests) == 1
+    assert refresh_requests[0].params["sort_by"] == ["documentId"]
+    assert "consecutive" not in refresh_requests[0].params
+
+
+@pytest.fixture
+def two_projects():
+    sales = make_calls(50, seed=51)
+    support = make_calls(70, seed=52, first_id=20_000)
+    with VoicegainSimulator(projects={"tok-sales": sales, "tok-support": support}) as sim:
+        yield sim, sales, support
+
+
+def test_several_projects_each_keep_their_own_bookmark_and_tag_their_rows(two_projects):
+    sim, sales, support = two_projects
+    config = {"api_url": sim.url, "per_page": 30, "projects": [
+        {"name": "sales", "jwt_token": "tok-sales"},
+        {"name": "support", "jwt_token": "tok-support"},
+    ]}
+    run = run_tap(config)
+    by_project = {"sales": [], "support": []}
+    for record in run.records:
+        by_project[record["project"]].append(record)
+    assert [r["callId"] for r in by_project["sales"]] == [int(c["callId"]) for c in sales]
+    assert [r["callId"] for r in by_project["support"]] == [int(c["callId"]) for c in support]
+    assert {r["contextId"] for r in by_project["sales"]} == {sales[0]["contextId"]}
+    assert {r["contextId"] for r in by_project["support"]} == {support[0]["contextId"]}
+    assert bookmark(run.last_state, "sales") == int(sales[-1]["callId"])
+    assert bookmark(run.last_state, "support") == int(support[-1]["callId"])
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")
+    assert schema["key_properties"] == ["contextId", "callId"]
+
+    sim.add_calls(make_calls(5, seed=53, first_id=30_000), token="tok-support")
+    again = run_tap(config, state=run.last_state)
+    assert [r["project"] for r in again.records] == ["support"] * 5
+    assert bookmark(again.last_state, "sales") == int(sales[-1]["callId"])
+
+
+def test_one_failing_project_does_not_lose_the_others(two_projects):
+    sim, sales, support = two_projects
+    config = {"api_url": sim.url, "per_page": 30, **FAST, "projects": [
+        {"name": "sales", "jwt_token": "tok-sales"},
+        {"name": "broken", "jwt_token": "tok-revoked"},
+        {"name": "support", "jwt_token": "tok-support"},
+    ]}
+    run = run_tap(config, expect_error=True)
+    assert isinstance(run.error, ProjectsFailedError)
+    assert "project 'broken'" in str(run.error)
+    assert "tok-revoked" not in str(run.error)
+    assert bookmark(run.last_state, "sales") == int(sales[-1]["callId"])
+    assert bookmark(run.last_state, "support") == int(support[-1]["callId"])
+    assert bookmark(run.last_state, "broken") is None
+    raw = run.raw.decode()
+    assert "tok-sales" not in raw and "tok-support" not in raw and "tok-revoked" not in raw
+
+
+def test_single_project_keeps_call_id_as_its_key(sim, config):
+    run = run_tap(config)
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")
+    assert schema["key_properties"] == ["callId"]
+    assert {r["project"] for r in run.records} == {"default"}
+    assert len(exported(sim.calls)) == len(run.records)
