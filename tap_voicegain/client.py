@@ -92,7 +92,10 @@ class VoicegainStream(RESTStream[int]):
                 "set a current one as jwt_token."
             )
             raise errors.TokenRejectedError(msg)
-        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        if (
+            status == HTTPStatus.TOO_MANY_REQUESTS
+            or status >= HTTPStatus.INTERNAL_SERVER_ERROR
+        ):
             raise RetriableAPIError(errors.describe_response(response), response)
         if status >= HTTPStatus.BAD_REQUEST:
             msg = (
@@ -135,7 +138,9 @@ class VoicegainStream(RESTStream[int]):
     @override
     def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
         """Wait what ``Retry-After`` asks, else 2, 4, 8... seconds; both capped."""
-        base = float(self.config.get("retry_wait_base", settings.RETRY_WAIT_BASE_DEFAULT))
+        base = float(
+            self.config.get("retry_wait_base", settings.RETRY_WAIT_BASE_DEFAULT)
+        )
         cap = float(self.config.get("retry_wait_max", settings.RETRY_WAIT_MAX_DEFAULT))
         exc = yield 0.0  # backoff primes the generator, then sends each failure
         attempt = 0
@@ -158,9 +163,12 @@ class VoicegainStream(RESTStream[int]):
         self.logger.warning(
             "Retrying: %s (attempt %d of %d failed); waiting %.1f s",
             errors.describe_failure(exc) if exc else "failure",
-            details["tries"], attempts, details.get("wait", 0.0),
+            details["tries"],
+            attempts,
+            details.get("wait", 0.0),
             extra={
-                "attempt": details["tries"], "max_attempts": attempts,
+                "attempt": details["tries"],
+                "max_attempts": attempts,
                 "wait_seconds": details.get("wait", 0.0),
                 "status": getattr(getattr(exc, "response", None), "status_code", None),
             },
@@ -173,4 +181,3 @@ def _user_agent() -> str:
     except metadata.PackageNotFoundError:  # running from a source tree
         version = "0+unknown"
     return f"tap-voicegain/{version}"
-

@@ -28,6 +28,10 @@ class BadPageError(FatalAPIError):
     """A 200 answer whose body is not the export that was asked for."""
 
 
+class ProjectsFailedError(Exception):
+    """Some projects could not be exported; the others were, state included."""
+
+
 def api_message(response: requests.Response) -> str:
     """The API's own message from an error body (JSON ``message``) or its text."""
     text = response.text.strip()

@@ -16,15 +16,10 @@ configured zone.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import typing as t
 from zoneinfo import ZoneInfo
-
-if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
 
 Converter = t.Callable[[t.Any], t.Any]
 UTC = dt.timezone.utc
@@ -33,7 +28,9 @@ UTC = dt.timezone.utc
 class RecordError(ValueError):
     """A value from the API that does not fit its column."""
 
-    def __init__(self, call_id: object, field: str, value: object, expected: str) -> None:
+    def __init__(
+        self, call_id: object, field: str, value: object, expected: str
+    ) -> None:
         """Build the message from the culprit call, field and value."""
         shown = repr(value)
         if len(shown) > 80:  # noqa: PLR2004 - keep log lines readable
@@ -66,7 +63,8 @@ def to_int(value: t.Any) -> int | None:  # noqa: ANN401
             return int(text)
     elif kind is float and value.is_integer():
         return int(value)
-    raise _Bad("an integer")
+    msg = "an integer"
+    raise _Bad(msg)
 
 
 def to_float(value: t.Any) -> float | None:  # noqa: ANN401
@@ -80,11 +78,14 @@ def to_float(value: t.Any) -> float | None:  # noqa: ANN401
         try:
             number = float(value)
         except ValueError:
-            raise _Bad("a number") from None
+            msg = "a number"
+            raise _Bad(msg) from None
     else:
-        raise _Bad("a number")
+        msg = "a number"
+        raise _Bad(msg)
     if not math.isfinite(number):
-        raise _Bad("a finite number")
+        msg = "a finite number"
+        raise _Bad(msg)
     return number
 
 
@@ -97,13 +98,14 @@ def to_str(value: t.Any) -> str | None:  # noqa: ANN401
         return None
     if kind is int:
         return str(value)
-    raise _Bad("a string")
+    msg = "a string"
+    raise _Bad(msg)
 
 
 def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
     """Boolean from true/false (JSON) or 'true'/'false' (CSV)."""
     if type(value) is bool:
-        return t.cast("bool", value)
+        return bool(value)
     if value is None or value == "":
         return None
     if type(value) is str:
@@ -112,7 +114,8 @@ def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
             return True
         if lowered == "false":
             return False
-    raise _Bad("true or false")
+    msg = "true or false"
+    raise _Bad(msg)
 
 
 def _utc_text(moment: dt.datetime) -> str:
@@ -124,11 +127,13 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
     if value is None or value == "":
         return None
     if type(value) is not str:
-        raise _Bad("an RFC 3339 date-time")
+        msg = "an RFC 3339 date-time"
+        raise _Bad(msg)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad("an RFC 3339 date-time") from None
+        msg = "an RFC 3339 date-time"
+        raise _Bad(msg) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return _utc_text(moment)
@@ -154,7 +159,12 @@ def csv_datetime_parser(zone_name: str) -> Converter:
                 raise _Bad(expected)
             hour_num = hour_num % 12 + (12 if half == "PM" else 0)
             moment = dt.datetime(
-                int(year), int(month), int(mday), hour_num, int(minute), int(second),
+                int(year),
+                int(month),
+                int(mday),
+                hour_num,
+                int(minute),
+                int(second),
                 tzinfo=zone,
             )
         except ValueError:
@@ -176,9 +186,11 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
     if type(value) is list:
         out = [to_str(item) for item in value]
         if None in out:
-            raise _Bad("a list of non-empty strings")
+            msg = "a list of non-empty strings"
+            raise _Bad(msg)
         return t.cast("list[str]", out)
-    raise _Bad("a list of strings")
+    msg = "a list of strings"
+    raise _Bad(msg)
 
 
 def _object_list(
@@ -195,7 +207,11 @@ def _object_list(
         for chunk in value.split("|"):
             # The last field is free text (a note may hold commas): split at most
             # len-1 times. wordCloud's first field is the phrase: split from the right.
-            parts = chunk.rsplit(",", last) if fields[0][0] == "phrase" else chunk.split(",", last)
+            parts = (
+                chunk.rsplit(",", last)
+                if fields[0][0] == "phrase"
+                else chunk.split(",", last)
+            )
             if len(parts) != len(fields):
                 raise _Bad(expected)
             items.append(dict(zip([name for name, _ in fields], parts, strict=True)))
@@ -218,7 +234,10 @@ _MARKER = (("time", to_int), ("type", to_str), ("note", _note))
 _WORD = (("phrase", to_str), ("freq", to_int))
 _DTMF = (("dtmf", to_str), ("timestamp", to_int), ("channel", to_str))
 _SENTIMENT = (
-    ("speaker", to_str), ("average", to_float), ("final", to_float), ("trend", to_float),
+    ("speaker", to_str),
+    ("average", to_float),
+    ("final", to_float),
+    ("trend", to_float),
 )
 
 
@@ -247,7 +266,8 @@ def to_object(value: t.Any) -> dict[str, t.Any] | None:  # noqa: ANN401
     if value is None:
         return None
     if type(value) is not dict:
-        raise _Bad("a JSON object")
+        msg = "a JSON object"
+        raise _Bad(msg)
     return t.cast("dict[str, t.Any]", value)
 
 
@@ -256,5 +276,6 @@ def to_object_list(value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
     if value is None:
         return None
     if type(value) is not list or any(type(item) is not dict for item in value):
-        raise _Bad("a list of JSON objects")
-    return t.cast("list[t.Any]", value)
+        msg = "a list of JSON objects"
+        raise _Bad(msg)
+    return list(value)

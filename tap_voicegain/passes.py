@@ -7,10 +7,10 @@ import typing as t
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_voicegain.progress import PassProgress
-
 if t.TYPE_CHECKING:
     import requests
+
+    from tap_voicegain.progress import PassProgress
 
 FINISHED_PHASES = frozenset({"DONE", "ERROR"})
 
@@ -41,7 +41,7 @@ class ExportPass:
         """Query parameters of the request for ``token``."""
         return {"consecutive": "true", "afterCallId": token, "page": 1}
 
-    def keep(self, record: dict[str, t.Any]) -> bool:  # noqa: ARG002, PLR6301
+    def keep(self, record: dict[str, t.Any]) -> bool:  # noqa: ARG002
         """Every call of an export page is emitted."""
         return True
 
@@ -78,8 +78,12 @@ class RefreshPass(ExportPass):
     def params(self, token: int) -> dict[str, t.Any]:
         # Without consecutive the list is not cut at unfinished calls; sorted by
         # documentId (= callId) so the walk can stop once past the bookmark.
-        return {"page": token, "sort_by": "documentId", "sort_dir": "asc",
-                "fromTime": self.since}
+        return {
+            "page": token,
+            "sort_by": "documentId",
+            "sort_dir": "asc",
+            "fromTime": self.since,
+        }
 
     @override
     def keep(self, record: dict[str, t.Any]) -> bool:

@@ -41,14 +41,21 @@ class PassProgress:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         rate = self.calls / elapsed
         fields: dict[str, t.Any] = {
-            "project": self.project, "page": self.pages, "calls": self.calls,
-            "calls_per_second": round(rate, 1), "last_call_id": self.last_call_id,
-            "total_calls": self.total, "total_pages": None, "percent": None,
+            "project": self.project,
+            "page": self.pages,
+            "calls": self.calls,
+            "calls_per_second": round(rate, 1),
+            "last_call_id": self.last_call_id,
+            "total_calls": self.total,
+            "total_pages": None,
+            "percent": None,
             "eta_seconds": None,
         }
         text = f"page {self.pages}"
         if self.total:
-            fields["total_pages"] = max(self.pages, math.ceil(self.total / self.per_page))
+            fields["total_pages"] = max(
+                self.pages, math.ceil(self.total / self.per_page)
+            )
             fields["percent"] = round(100 * self.calls / self.total, 1)
             left = max(self.total - self.calls, 0)
             fields["eta_seconds"] = round(left / rate, 1) if rate else None
@@ -63,26 +70,48 @@ class PassProgress:
         logger.info("Project %s: %s", self.project, text, extra=fields)
 
     def log_summary(
-        self, logger: logging.Logger, retries: int, label: str = "export",
+        self,
+        logger: logging.Logger,
+        retries: int,
+        label: str = "export",
     ) -> None:
         """One line at the end of the pass, with why it ended."""
         elapsed = time.monotonic() - self.started
         fields = {
-            "project": self.project, "calls": self.calls, "pages": self.pages,
-            "retries": retries, "elapsed_seconds": round(elapsed, 2),
-            "bookmark_before": self.start, "bookmark_after": self.last_call_id,
-            "ended_because": self.ended_because, "pass": label,
+            "project": self.project,
+            "calls": self.calls,
+            "pages": self.pages,
+            "retries": retries,
+            "elapsed_seconds": round(elapsed, 2),
+            "bookmark_before": self.start,
+            "bookmark_after": self.last_call_id,
+            "ended_because": self.ended_because,
+            "pass": label,
         }
         if label != "export":
             logger.info(
                 "Project %s: %s re-read %d calls in %d pages with %d retries in "
-                "%.1f s; ended because %s", self.project, label, self.calls,
-                self.pages, retries, elapsed, self.ended_because, extra=fields,
+                "%.1f s; ended because %s",
+                self.project,
+                label,
+                self.calls,
+                self.pages,
+                retries,
+                elapsed,
+                self.ended_because,
+                extra=fields,
             )
             return
         logger.info(
             "Project %s: exported %d calls in %d pages with %d retries in %.1f s; "
             "bookmark %d -> %d; ended because %s",
-            self.project, self.calls, self.pages, retries, elapsed,
-            self.start, self.last_call_id, self.ended_because, extra=fields,
+            self.project,
+            self.calls,
+            self.pages,
+            retries,
+            elapsed,
+            self.start,
+            self.last_call_id,
+            self.ended_because,
+            extra=fields,
         )

@@ -115,7 +115,12 @@ QUEUE_FIELDS = {"id": ("queueId", "queue.id"), "name": ("name", "queue.name")}
 NESTED = {"agent": AGENT_FIELDS, "queue": QUEUE_FIELDS}
 
 RECORD_FIELDS = (
-    *COMMON_FIELDS, "agent", "queue", "isCallResolved", *JSON_ONLY_FIELDS, EXTRA_FIELD,
+    *COMMON_FIELDS,
+    "agent",
+    "queue",
+    "isCallResolved",
+    *JSON_ONLY_FIELDS,
+    EXTRA_FIELD,
 )
 
 
@@ -156,12 +161,17 @@ class CallNormalizer:
         return self._finish(record, extra)
 
     def _nested_json(
-        self, call_id: int, key: str, value: t.Any, extra: dict[str, t.Any],  # noqa: ANN401
+        self,
+        call_id: int,
+        key: str,
+        value: t.Any,  # noqa: ANN401 - any JSON value
+        extra: dict[str, t.Any],
     ) -> dict[str, t.Any] | None:
         if value is None:
             return None
         if type(value) is not dict:
-            raise _Bad("a JSON object")
+            msg = "a JSON object"
+            raise _Bad(msg)
         out: dict[str, t.Any] = {}
         known = set()
         for field, (json_key, _) in NESTED[key].items():
@@ -170,7 +180,10 @@ class CallNormalizer:
                 out[field] = to_str(value.get(json_key))
             except _Bad as bad:
                 raise RecordError(
-                    call_id, f"{key}.{json_key}", value.get(json_key), bad.expected,
+                    call_id,
+                    f"{key}.{json_key}",
+                    value.get(json_key),
+                    bad.expected,
                 ) from None
         for sub_key in value.keys() - known:
             extra[f"{key}.{sub_key}"] = value[sub_key]
@@ -203,7 +216,9 @@ class CallNormalizer:
             extra = {name: row[i] for i, name in extra_columns if row[i] != ""}
             yield self._finish(record, extra)
 
-    def _csv_plan(self, header: list[str]) -> list[tuple[int, str, str | None, Converter]]:
+    def _csv_plan(
+        self, header: list[str]
+    ) -> list[tuple[int, str, str | None, Converter]]:
         """Per column: (index, record field, nested sub-field or None, converter)."""
         if "callId" not in header:
             shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")  # noqa: PLR2004
@@ -228,8 +243,11 @@ class CallNormalizer:
         return plan
 
     def _csv_record(
-        self, row: list[str], plan: list[tuple[int, str, str | None, Converter]],
-        header: list[str], call_index: int,
+        self,
+        row: list[str],
+        plan: list[tuple[int, str, str | None, Converter]],
+        header: list[str],
+        call_index: int,
     ) -> dict[str, t.Any]:
         call_id = self._call_id(row[call_index])
         record = self._template.copy()
@@ -245,7 +263,7 @@ class CallNormalizer:
             if sub is None:
                 record[field] = converted
             else:
-                nested = record[field] or {key: None for key in NESTED[field]}
+                nested = record[field] or dict.fromkeys(NESTED[field])
                 nested[sub] = converted
                 record[field] = nested
         return record
@@ -263,7 +281,9 @@ class CallNormalizer:
             raise ValueError(msg)
         return call_id
 
-    def _finish(self, record: dict[str, t.Any], extra: dict[str, t.Any]) -> dict[str, t.Any]:
+    def _finish(
+        self, record: dict[str, t.Any], extra: dict[str, t.Any]
+    ) -> dict[str, t.Any]:
         if extra:
             self.unknown_fields.update(extra)
             if self.keep_unknown:

@@ -14,14 +14,28 @@ STRING_LIST = th.ArrayType(th.StringType)
 OPEN_OBJECT = th.ObjectType(additional_properties=True)
 
 AGENT = th.ObjectType(
-    th.Property("id", th.StringType, description="External agent id (CSV agent.id, JSON agent.agentId)."),
+    th.Property(
+        "id",
+        th.StringType,
+        description="External agent id (CSV agent.id, JSON agent.agentId).",
+    ),
     th.Property("email", th.StringType),
     th.Property("name", th.StringType),
-    th.Property("userId", th.StringType, description="Agent's user id in the Speech Analytics app."),
-    th.Property("channel", th.StringType, description="Audio channel of the agent: left or right."),
+    th.Property(
+        "userId",
+        th.StringType,
+        description="Agent's user id in the Speech Analytics app.",
+    ),
+    th.Property(
+        "channel",
+        th.StringType,
+        description="Audio channel of the agent: left or right.",
+    ),
 )
 QUEUE = th.ObjectType(
-    th.Property("id", th.StringType, description="Queue id (CSV queue.id, JSON queue.queueId)."),
+    th.Property(
+        "id", th.StringType, description="Queue id (CSV queue.id, JSON queue.queueId)."
+    ),
     th.Property("name", th.StringType),
 )
 MARKER = th.ObjectType(
@@ -48,14 +62,22 @@ SENTIMENT = th.ObjectType(
 # The guide's column list, in its order.
 GUIDE_PROPERTIES = th.PropertiesList(
     th.Property("accountId", th.StringType),
-    th.Property("contextId", th.StringType, description="Voicegain project (context) id."),
-    th.Property("callId", th.IntegerType, required=True, description="Replication key."),
+    th.Property(
+        "contextId", th.StringType, description="Voicegain project (context) id."
+    ),
+    th.Property(
+        "callId", th.IntegerType, required=True, description="Replication key."
+    ),
     th.Property("startTime", th.DateTimeType, description="RFC 3339, UTC."),
     th.Property("endTime", th.DateTimeType, description="RFC 3339, UTC."),
     th.Property("duration", th.IntegerType, description="Seconds."),
     th.Property("direction", th.StringType),
-    th.Property("externalEndpoint", th.StringType, description="ANI for inbound calls."),
-    th.Property("internalEndpoint", th.StringType, description="DNIS for inbound calls."),
+    th.Property(
+        "externalEndpoint", th.StringType, description="ANI for inbound calls."
+    ),
+    th.Property(
+        "internalEndpoint", th.StringType, description="DNIS for inbound calls."
+    ),
     th.Property("recording", th.StringType, description="Recording id."),
     th.Property("saSessionId", th.StringType),
     th.Property("agent", AGENT),
@@ -65,11 +87,15 @@ GUIDE_PROPERTIES = th.PropertiesList(
     th.Property("score", th.NumberType, description="Agent score from the QA form."),
     th.Property("reviewStatus", th.StringType),
     th.Property("reviewNotes", th.StringType),
-    th.Property("notes", th.StringType, description="LLM call summary; may hold new lines."),
+    th.Property(
+        "notes", th.StringType, description="LLM call summary; may hold new lines."
+    ),
     th.Property("tags", STRING_LIST),
     th.Property("keywords", STRING_LIST),
     th.Property("topics", STRING_LIST),
-    th.Property("isCallResolved", th.BooleanType, description="JSON field callResolved."),
+    th.Property(
+        "isCallResolved", th.BooleanType, description="JSON field callResolved."
+    ),
     th.Property("incidents", th.IntegerType),
     th.Property("wordCloud", th.ArrayType(WORD)),
     th.Property("numAudioChannels", th.IntegerType),

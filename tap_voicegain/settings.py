@@ -61,7 +61,11 @@ def jwt_claims(token: str) -> dict[str, t.Any]:
 def jwt_expiry(token: str) -> int | None:
     """The ``exp`` claim of a JWT; None if absent or not a JWT."""
     exp = jwt_claims(token).get("exp")
-    return int(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+    return (
+        int(exp)
+        if isinstance(exp, (int, float)) and not isinstance(exp, bool)
+        else None
+    )
 
 
 def _iso(epoch: float) -> str:
@@ -126,7 +130,9 @@ def _check_projects(config: t.Mapping[str, t.Any], errors: list[str]) -> list[Pr
 
 
 def check_config(
-    config: t.Mapping[str, t.Any], *, now: float | None = None,
+    config: t.Mapping[str, t.Any],
+    *,
+    now: float | None = None,
 ) -> tuple[list[str], list[str]]:
     """Check settings beyond what their JSON schema can say.
 
@@ -137,8 +143,10 @@ def check_config(
     errors: list[str] = []
     warnings: list[str] = []
     per_page = config.get("per_page", PER_PAGE_DEFAULT)
-    if isinstance(per_page, bool) or not isinstance(per_page, int) or not (
-        1 <= per_page <= PER_PAGE_MAX
+    if (
+        isinstance(per_page, bool)
+        or not isinstance(per_page, int)
+        or not (1 <= per_page <= PER_PAGE_MAX)
     ):
         errors.append(f"per_page: {per_page!r} is outside 1..{PER_PAGE_MAX}")
     if config.get("format", "json") not in {"json", "csv"}:

@@ -87,7 +87,9 @@ class CallsStream(VoicegainStream):
                 if from_time and from_time > since_text:
                     since_text = from_time
                 refresh = RefreshPass(
-                    PassProgress(project, 0, per_page), progress.last_call_id, since_text,
+                    PassProgress(project, 0, per_page),
+                    progress.last_call_id,
+                    since_text,
                 )
                 yield from self._read_pass(refresh, context)
         except Exception as exc:
@@ -96,9 +98,20 @@ class CallsStream(VoicegainStream):
             # Other projects go on; the run still fails at the end (tap.sync_all).
             self.failed_projects[project] = f"{type(exc).__name__}: {exc}"
             self.logger.error("Project %s failed: %s", project, exc)  # noqa: TRY400
+        if project == list(self._projects)[-1] and self.failed_projects:
+            # The last project is done: the others' STATE is out, now fail the run.
+            self._write_state_message()
+            listed = "; ".join(
+                f"project '{name}': {why}" for name, why in self.failed_projects.items()
+            )
+            count = len(self.failed_projects)
+            msg = f"{count} of the configured projects failed: {listed}"
+            raise errors.ProjectsFailedError(msg)
 
     def _read_pass(
-        self, current: ExportPass, context: Context | None,
+        self,
+        current: ExportPass,
+        context: Context | None,
     ) -> Iterable[dict[str, t.Any]]:
         self._pass = current
         progress = current.progress
@@ -106,7 +119,8 @@ class CallsStream(VoicegainStream):
         try:
             yield from super().get_records(context)
             progress.ended_because = (
-                self._why_the_pass_ended() if current.moves_bookmark
+                self._why_the_pass_ended()
+                if current.moves_bookmark
                 else "the refresh window was read"
             )
         except Exception as exc:
@@ -118,7 +132,10 @@ class CallsStream(VoicegainStream):
 
     @override
     def _increment_stream_state(
-        self, latest_record: dict[str, t.Any], *, context: Context | None = None,
+        self,
+        latest_record: dict[str, t.Any],
+        *,
+        context: Context | None = None,
     ) -> None:
         # Overridden (private in the SDK) so the refresh pass, which re-emits
         # older calls, never moves the bookmark or trips the sort check.
@@ -133,7 +150,9 @@ class CallsStream(VoicegainStream):
 
     @override
     def get_url_params(
-        self, context: Context | None, next_page_token: int | None,
+        self,
+        context: Context | None,
+        next_page_token: int | None,
     ) -> dict[str, t.Any]:
         config = self.config
         token = self._pass.start_token() if next_page_token is None else next_page_token
@@ -206,7 +225,9 @@ class CallsStream(VoicegainStream):
             if wanted == "csv":
                 page = list(self.normalizer.iter_csv(response.text))
             else:
-                page = [self.normalizer.from_json(i) for i in self._json_array(response)]
+                page = [
+                    self.normalizer.from_json(i) for i in self._json_array(response)
+                ]
         except ValueError as exc:
             msg = f"The Voicegain API answered {where} with {exc}"
             raise errors.BadPageError(msg) from exc
@@ -237,11 +258,19 @@ class CallsStream(VoicegainStream):
     def _why_the_pass_ended(self) -> str:
         """Ask once, without ``consecutive``, what follows the last call exported."""
         last = self._pass.progress.last_call_id
-        params = {"format": "json", "afterCallId": last, "page": 1, "per_page": 1}
+        params: dict[str, str | int] = {
+            "format": "json",
+            "afterCallId": last,
+            "page": 1,
+            "per_page": 1,
+        }
         try:
             response = self.requests_session.get(
-                self.get_url(None), params=params, headers=self.http_headers,
-                auth=self.authenticator, timeout=self.timeout,
+                self.get_url(None),
+                params=params,
+                headers=self.http_headers,
+                auth=self.authenticator,
+                timeout=self.timeout,
             )
             following = response.json() if response.ok else None
         except (requests.RequestException, ValueError):
@@ -249,8 +278,11 @@ class CallsStream(VoicegainStream):
         if following == []:
             return "no more calls"
         if isinstance(following, list) and isinstance(following[0], dict):
-            call_id, phase = following[0].get("callId"), following[0].get("progressPhase")
-            if str(call_id).isdigit() and int(call_id) > last:
+            call_id, phase = (
+                following[0].get("callId"),
+                following[0].get("progressPhase"),
+            )
+            if str(call_id).isdigit() and int(str(call_id)) > last:
                 return f"a call still processing at callId {call_id} ({phase})"
         return "a short page (no more calls, or a call still processing)"
 
@@ -262,5 +294,6 @@ class CallsStream(VoicegainStream):
             where = "kept in _extra" if self.normalizer.keep_unknown else "dropped"
             self.logger.warning(
                 "The API sent fields this tap's schema does not know (%s): %s",
-                where, ", ".join(sorted(new)),
+                where,
+                ", ".join(sorted(new)),
             )

@@ -58,7 +58,7 @@ def run_tap(
         try:
             tap = TapVoicegain(config=config, state=state or {}, setup_mapper=True)
             tap.sync_all()
-        except Exception as exc:  # noqa: BLE001 - returned for the test to judge
+        except Exception as exc:
             if not expect_error:
                 raise
             error = exc

@@ -12,7 +12,7 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
 
-def write_json(path: Path, value: t.Any) -> Path:  # noqa: ANN401
+def write_json(path: Path, value: t.Any) -> Path:
     path.write_text(json.dumps(value), encoding="utf-8")
     return path
 
@@ -30,10 +30,14 @@ def tap_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_tap(config_path: Path, state_path: Path | None = None, **env: str) -> subprocess.Popen[bytes]:
+def start_tap(
+    config_path: Path, state_path: Path | None = None, **env: str
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         tap_command(config_path, state_path),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tap_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=tap_env(**env),
     )
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from tap_voicegain.errors import ProjectsFailedError
 from tap_voicegain.simulator import VoicegainSimulator, make_calls
-from tap_voicegain.tap import ProjectsFailedError
 from tests.oracle import exported
 from tests.singer_output import bookmark, run_tap
 
@@ -25,11 +25,17 @@ def test_a_call_reviewed_after_export_is_emitted_again_with_its_score():
     target = next(c for c in calls if c.get("score") is None)
     target_id = int(target["callId"])
     with VoicegainSimulator(calls, token="t") as sim:
-        config = {"jwt_token": "t", "api_url": sim.url, "per_page": 25,
-                  "refresh_window_days": 7}
+        config = {
+            "jwt_token": "t",
+            "api_url": sim.url,
+            "per_page": 25,
+            "refresh_window_days": 7,
+        }
         first = run_tap(config)
         assert first.call_ids.count(target_id) == 2  # export, then the refresh
-        assert next(r for r in first.records if r["callId"] == target_id)["score"] is None
+        assert (
+            next(r for r in first.records if r["callId"] == target_id)["score"] is None
+        )
 
         sim.update_call(target_id, score=87.5, reviewStatus="complete")
         second = run_tap(config, state=first.last_state)
@@ -45,8 +51,12 @@ def test_the_refresh_never_moves_the_bookmark_nor_takes_calls_from_the_export():
     calls = recent_calls(60, seed=42, processing_at=[30])
     stuck = int(calls[30]["callId"])
     with VoicegainSimulator(calls, token="t") as sim:
-        config = {"jwt_token": "t", "api_url": sim.url, "per_page": 20,
-                  "refresh_window_days": 30}
+        config = {
+            "jwt_token": "t",
+            "api_url": sim.url,
+            "per_page": 20,
+            "refresh_window_days": 30,
+        }
         first = run_tap(config)
         done_ids = [int(c["callId"]) for c in calls[:30]]
         assert first.call_ids == done_ids + done_ids  # export then refresh
@@ -83,22 +93,32 @@ def test_calls_outside_the_window_are_not_read_again():
 def two_projects():
     sales = make_calls(50, seed=51)
     support = make_calls(70, seed=52, first_id=20_000)
-    with VoicegainSimulator(projects={"tok-sales": sales, "tok-support": support}) as sim:
+    with VoicegainSimulator(
+        projects={"tok-sales": sales, "tok-support": support}
+    ) as sim:
         yield sim, sales, support
 
 
 def test_several_projects_each_keep_their_own_bookmark_and_tag_their_rows(two_projects):
     sim, sales, support = two_projects
-    config = {"api_url": sim.url, "per_page": 30, "projects": [
-        {"name": "sales", "jwt_token": "tok-sales"},
-        {"name": "support", "jwt_token": "tok-support"},
-    ]}
+    config = {
+        "api_url": sim.url,
+        "per_page": 30,
+        "projects": [
+            {"name": "sales", "jwt_token": "tok-sales"},
+            {"name": "support", "jwt_token": "tok-support"},
+        ],
+    }
     run = run_tap(config)
     by_project = {"sales": [], "support": []}
     for record in run.records:
         by_project[record["project"]].append(record)
-    assert [r["callId"] for r in by_project["sales"]] == [int(c["callId"]) for c in sales]
-    assert [r["callId"] for r in by_project["support"]] == [int(c["callId"]) for c in support]
+    assert [r["callId"] for r in by_project["sales"]] == [
+        int(c["callId"]) for c in sales
+    ]
+    assert [r["callId"] for r in by_project["support"]] == [
+        int(c["callId"]) for c in support
+    ]
     assert {r["contextId"] for r in by_project["sales"]} == {sales[0]["contextId"]}
     assert {r["contextId"] for r in by_project["support"]} == {support[0]["contextId"]}
     assert bookmark(run.last_state, "sales") == int(sales[-1]["callId"])
@@ -114,11 +134,16 @@ def test_several_projects_each_keep_their_own_bookmark_and_tag_their_rows(two_pr
 
 def test_one_failing_project_does_not_lose_the_others(two_projects):
     sim, sales, support = two_projects
-    config = {"api_url": sim.url, "per_page": 30, **FAST, "projects": [
-        {"name": "sales", "jwt_token": "tok-sales"},
-        {"name": "broken", "jwt_token": "tok-revoked"},
-        {"name": "support", "jwt_token": "tok-support"},
-    ]}
+    config = {
+        "api_url": sim.url,
+        "per_page": 30,
+        **FAST,
+        "projects": [
+            {"name": "sales", "jwt_token": "tok-sales"},
+            {"name": "broken", "jwt_token": "tok-revoked"},
+            {"name": "support", "jwt_token": "tok-support"},
+        ],
+    }
     run = run_tap(config, expect_error=True)
     assert isinstance(run.error, ProjectsFailedError)
     assert "project 'broken'" in str(run.error)
@@ -127,7 +152,9 @@ def test_one_failing_project_does_not_lose_the_others(two_projects):
     assert bookmark(run.last_state, "support") == int(support[-1]["callId"])
     assert bookmark(run.last_state, "broken") is None
     raw = run.raw.decode()
-    assert "tok-sales" not in raw and "tok-support" not in raw and "tok-revoked" not in raw
+    assert (
+        "tok-sales" not in raw and "tok-support" not in raw and "tok-revoked" not in raw
+    )
 
 
 def test_single_project_keeps_call_id_as_its_key(sim, config):

@@ -23,7 +23,10 @@ from tests.tap_process import tap_command, tap_env, write_json
         ({"format": "xml"}, "format"),
         ({"from_time": "yesterday"}, "from_time"),
         ({"to_time": "2024-13-45T00:00:00Z"}, "to_time"),
-        ({"from_time": "2024-06-01T00:00:00Z", "to_time": "2024-05-01T00:00:00Z"}, "from_time"),
+        (
+            {"from_time": "2024-06-01T00:00:00Z", "to_time": "2024-05-01T00:00:00Z"},
+            "from_time",
+        ),
         ({"start_after_call_id": -1}, "start_after_call_id"),
         ({"csv_timezone": "Mars/Olympus_Mons"}, "csv_timezone"),
         ({"api_url": "http://api.voicegain.ai/v1"}, "api_url"),
@@ -32,7 +35,9 @@ from tests.tap_process import tap_command, tap_env, write_json
         ({"jwt_token": None}, "jwt_token"),
     ],
 )
-def test_bad_settings_fail_before_any_request_naming_the_setting(sim, config, change, names):
+def test_bad_settings_fail_before_any_request_naming_the_setting(
+    sim, config, change, names
+):
     bad = {**config, **change}
     if bad.get("jwt_token") is None:
         bad.pop("jwt_token")
@@ -52,8 +57,12 @@ def test_accepted_values_are_named(config):
 
 
 def test_loopback_http_is_allowed_and_https_anywhere(config):
-    for url in ("http://127.0.0.1:9/v1", "http://localhost:9/v1", "http://[::1]:9/v1",
-                "https://api.ascalon.ai/v1"):
+    for url in (
+        "http://127.0.0.1:9/v1",
+        "http://localhost:9/v1",
+        "http://[::1]:9/v1",
+        "https://api.ascalon.ai/v1",
+    ):
         TapVoicegain(config={**config, "api_url": url})
 
 
@@ -82,7 +91,9 @@ def test_a_token_that_is_not_a_jwt_is_sent_as_is(sim, config):
 
 def test_the_cli_exits_non_zero_with_the_message(tmp_path, sim, config):
     path = write_json(tmp_path / "config.json", {**config, "per_page": 0})
-    done = subprocess.run(tap_command(path), capture_output=True, env=tap_env(), check=False)
+    done = subprocess.run(
+        tap_command(path), capture_output=True, env=tap_env(), check=False
+    )
     assert done.returncode != 0
     assert b"per_page" in done.stderr
     assert TOKEN.encode() not in done.stdout + done.stderr

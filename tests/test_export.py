@@ -26,9 +26,19 @@ def test_json_model_fields_beyond_the_guide_are_typed(sim, config):
     seen = set()
     for src in exported(sim.calls):
         record = by_id[int(src["callId"])]
-        for field in ("team", "whoHungUp", "auditStatus", "csat", "nps",
-                      "queueWaitMs", "numSegments", "abandoned", "aivrVars",
-                      "sentiments", "expiryTime"):
+        for field in (
+            "team",
+            "whoHungUp",
+            "auditStatus",
+            "csat",
+            "nps",
+            "queueWaitMs",
+            "numSegments",
+            "abandoned",
+            "aivrVars",
+            "sentiments",
+            "expiryTime",
+        ):
             if src.get(field) is None:
                 assert record[field] is None
                 continue
@@ -39,7 +49,9 @@ def test_json_model_fields_beyond_the_guide_are_typed(sim, config):
             elif field == "expiryTime":
                 assert value.endswith("+00:00")
             elif field == "sentiments":
-                assert [s["speaker"] for s in value] == [s["speaker"] for s in src[field]]
+                assert [s["speaker"] for s in value] == [
+                    s["speaker"] for s in src[field]
+                ]
             else:
                 assert value == src[field]
     assert len(seen) >= 6, seen  # the simulator's data does exercise them
@@ -105,8 +117,14 @@ def test_start_after_call_id_compares_ids_as_integers():
     for new_id, call in zip((8, 9, 10, 11), calls, strict=True):
         call["callId"] = str(new_id)
     with VoicegainSimulator(calls, token=TOKEN) as sim:
-        run = run_tap({"jwt_token": TOKEN, "api_url": sim.url,
-                       "start_after_call_id": 9, "per_page": 1})
+        run = run_tap(
+            {
+                "jwt_token": TOKEN,
+                "api_url": sim.url,
+                "start_after_call_id": 9,
+                "per_page": 1,
+            }
+        )
     assert run.call_ids == [10, 11]
 
 
@@ -141,6 +159,7 @@ def test_a_call_finishing_mid_run_opens_no_gap():
     calls = make_calls(90, seed=12, processing_at=[30])
     stuck = int(calls[30]["callId"])
     with VoicegainSimulator(calls, token=TOKEN) as sim:
+
         def finish_after_the_short_page(index: int, params: dict) -> None:
             if index == 3:
                 sim.set_phase(stuck, "DONE")
@@ -157,6 +176,7 @@ def test_calls_added_during_a_run_are_exported_once():
     calls = make_calls(60, seed=13)
     more = make_calls(30, seed=14, first_id=int(calls[-1]["callId"]) + 1)
     with VoicegainSimulator(calls, token=TOKEN) as sim:
+
         def add_on_second_request(index: int, params: dict) -> None:
             if index == 2:
                 sim.add_calls(more)
@@ -222,20 +242,27 @@ def test_filters_are_sent_and_applied(sim, config):
     queues = sorted({c["queue"]["queueId"] for c in source if c.get("queue")})[:3]
     from_time = source[20]["startTime"]
     to_time = source[200]["startTime"]
-    run = run_tap({
-        **config,
-        "agent_ids": agents, "queue_ids": queues,
-        "from_time": from_time, "to_time": to_time,
-    })
+    run = run_tap(
+        {
+            **config,
+            "agent_ids": agents,
+            "queue_ids": queues,
+            "from_time": from_time,
+            "to_time": to_time,
+        }
+    )
     params = sim.requests[0].params
     assert params["agentId"] == agents  # repeated keys, as the guide shows
     assert params["queueId"] == queues
     assert params["fromTime"] == [from_time]
     assert params["toTime"] == [to_time]
     wanted = [
-        int(c["callId"]) for c in source
-        if c.get("agent") and c["agent"]["agentId"] in agents
-        and c.get("queue") and c["queue"]["queueId"] in queues
+        int(c["callId"])
+        for c in source
+        if c.get("agent")
+        and c["agent"]["agentId"] in agents
+        and c.get("queue")
+        and c["queue"]["queueId"] in queues
         and from_time <= c["startTime"] <= to_time
     ]
     assert wanted, "the filter picks some calls"
@@ -244,7 +271,9 @@ def test_filters_are_sent_and_applied(sim, config):
 
 def test_aivr_app_filter_is_sent(sim, config):
     run_tap({**config, "aivr_app_ids": ["736e7954-dc21-11ea-87d0-0242ac130030"]})
-    assert sim.requests[0].params["aivrAppId"] == ["736e7954-dc21-11ea-87d0-0242ac130030"]
+    assert sim.requests[0].params["aivrAppId"] == [
+        "736e7954-dc21-11ea-87d0-0242ac130030"
+    ]
 
 
 def test_a_value_that_does_not_fit_names_the_call_and_the_field():

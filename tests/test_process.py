@@ -10,14 +10,21 @@ import time
 import pytest
 
 from tap_voicegain.simulator import VoicegainSimulator, make_calls, make_jwt
-from tests.oracle import exported
 from tests.singer_output import bookmark
-from tests.tap_process import parse_messages, start_tap, tap_command, tap_env, write_json
+from tests.tap_process import (
+    parse_messages,
+    start_tap,
+    tap_command,
+    tap_env,
+    write_json,
+)
 
 FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
 
 
-def read_until_states(process: subprocess.Popen[bytes], count: int, limit: float = 30) -> bytes:
+def read_until_states(
+    process: subprocess.Popen[bytes], count: int, limit: float = 30
+) -> bytes:
     """Read stdout until ``count`` STATE lines went by (the tap is mid-export)."""
     assert process.stdout is not None
     seen = b""
@@ -44,8 +51,10 @@ def test_a_signal_mid_run_writes_the_state_of_what_was_emitted(tmp_path, signum)
     with VoicegainSimulator(calls, token="t") as sim:
         # Page 4 hangs for a while: the signal arrives while the tap waits for it.
         sim.inject("delay", after=3, seconds=8)
-        config = write_json(tmp_path / "config.json",
-                            {"jwt_token": "t", "api_url": sim.url, "per_page": 20, **FAST})
+        config = write_json(
+            tmp_path / "config.json",
+            {"jwt_token": "t", "api_url": sim.url, "per_page": 20, **FAST},
+        )
         process = start_tap(config)
         head = read_until_states(process, 3)
         process.send_signal(signum)
@@ -54,10 +63,19 @@ def test_a_signal_mid_run_writes_the_state_of_what_was_emitted(tmp_path, signum)
         assert ids == [int(c["callId"]) for c in calls[:60]]
         assert mark == ids[-1]  # state of exactly what was emitted
 
-        state = write_json(tmp_path / "state.json",
-                           [m for m in parse_messages(head + rest) if m["type"] == "STATE"][-1]["value"])
-        resumed = subprocess.run(tap_command(config, state), capture_output=True,
-                                 env=tap_env(), check=True, timeout=60)
+        state = write_json(
+            tmp_path / "state.json",
+            [m for m in parse_messages(head + rest) if m["type"] == "STATE"][-1][
+                "value"
+            ],
+        )
+        resumed = subprocess.run(
+            tap_command(config, state),
+            capture_output=True,
+            env=tap_env(),
+            check=True,
+            timeout=60,
+        )
     more, _ = records_and_bookmark(parse_messages(resumed.stdout))
     assert ids + more == [int(c["callId"]) for c in calls]
 
@@ -66,8 +84,10 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(tm
     calls = make_calls(300, seed=22)
     with VoicegainSimulator(calls, token="t") as sim:
         sim.inject("delay", after=5, seconds=8)
-        config = write_json(tmp_path / "config.json",
-                            {"jwt_token": "t", "api_url": sim.url, "per_page": 25, **FAST})
+        config = write_json(
+            tmp_path / "config.json",
+            {"jwt_token": "t", "api_url": sim.url, "per_page": 25, **FAST},
+        )
         process = start_tap(config)
         head = read_until_states(process, 4)
         process.kill()
@@ -75,25 +95,41 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(tm
         messages = parse_messages(head + rest)
         ids, mark = records_and_bookmark(messages)
         assert mark is not None and mark <= ids[-1]
-        state = write_json(tmp_path / "state.json",
-                           [m for m in messages if m["type"] == "STATE"][-1]["value"])
-        resumed = subprocess.run(tap_command(config, state), capture_output=True,
-                                 env=tap_env(), check=True, timeout=60)
+        state = write_json(
+            tmp_path / "state.json",
+            [m for m in messages if m["type"] == "STATE"][-1]["value"],
+        )
+        resumed = subprocess.run(
+            tap_command(config, state),
+            capture_output=True,
+            env=tap_env(),
+            check=True,
+            timeout=60,
+        )
     more, _ = records_and_bookmark(parse_messages(resumed.stdout))
     assert more[0] > mark  # nothing before the bookmark comes again
     assert sorted(set(ids + more)) == [int(c["callId"]) for c in calls]  # nothing lost
 
 
 def test_the_token_appears_in_no_output_at_debug_level(tmp_path):
-    token = make_jwt(account_id="acc-1", context_id="ctx-1", exp=int(time.time()) + 1800)
+    token = make_jwt(
+        account_id="acc-1", context_id="ctx-1", exp=int(time.time()) + 1800
+    )
     calls = make_calls(120, seed=23)
     outputs: list[bytes] = []
 
-    def run(config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        config: dict, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[bytes]:
         path = write_json(tmp_path / "config.json", config)
         command = [*tap_command(path), *args]
-        done = subprocess.run(command, capture_output=True, check=False, timeout=120,
-                              env=tap_env(TAP_VOICEGAIN_LOGLEVEL="DEBUG"))
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            check=False,
+            timeout=120,
+            env=tap_env(TAP_VOICEGAIN_LOGLEVEL="DEBUG"),
+        )
         outputs.extend([done.stdout, done.stderr])
         if check:
             assert done.returncode == 0, done.stderr[-2000:]

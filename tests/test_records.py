@@ -7,7 +7,9 @@ import pytest
 from tap_voicegain.normalize import RecordError
 from tap_voicegain.records import CallNormalizer
 
-HEADER = "callId,startTime,agent.id,agent.name,queue.id,tags,markers,wordCloud,dtmfEvents"
+HEADER = (
+    "callId,startTime,agent.id,agent.name,queue.id,tags,markers,wordCloud,dtmfEvents"
+)
 
 
 def csv_records(text: str, **kwargs) -> list[dict]:
@@ -17,22 +19,30 @@ def csv_records(text: str, **kwargs) -> list[dict]:
 def test_csv_cells_become_typed_values():
     row = (
         '14603,05-12-2024 6:15:45 PM,0436828,"Núñez, José ""JJ""",873490,'
-        'C_Member|NEW_TAG,"201897,CC_AGENT_ANSWER,null|179162,CC_ANSWER,on hold, again",'
+        'C_Member|NEW_TAG,'
+        '"201897,CC_AGENT_ANSWER,null|179162,CC_ANSWER,on hold, again",'
         '"refund,3|late fee,2","1,1000,left|#,2500,right"'
     )
     (record,) = csv_records(f"{HEADER}\r\n{row}\r\n")
     assert record["callId"] == 14603
     assert record["startTime"] == "2024-05-12T18:15:45+00:00"
-    assert record["agent"] == {"id": "0436828", "name": 'Núñez, José "JJ"',
-                               "email": None, "userId": None, "channel": None}
+    assert record["agent"] == {
+        "id": "0436828",
+        "name": 'Núñez, José "JJ"',
+        "email": None,
+        "userId": None,
+        "channel": None,
+    }
     assert record["queue"] == {"id": "873490", "name": None}
     assert record["tags"] == ["C_Member", "NEW_TAG"]
     assert record["markers"] == [
         {"time": 201897, "type": "CC_AGENT_ANSWER", "note": None},
         {"time": 179162, "type": "CC_ANSWER", "note": "on hold, again"},
     ]
-    assert record["wordCloud"] == [{"phrase": "refund", "freq": 3},
-                                   {"phrase": "late fee", "freq": 2}]
+    assert record["wordCloud"] == [
+        {"phrase": "refund", "freq": 3},
+        {"phrase": "late fee", "freq": 2},
+    ]
     assert record["dtmfEvents"] == [
         {"dtmf": "1", "timestamp": 1000, "channel": "left"},
         {"dtmf": "#", "timestamp": 2500, "channel": "right"},
@@ -57,8 +67,9 @@ def test_csv_empty_cells_are_null_and_calls_without_agent_have_no_agent_object()
     ],
 )
 def test_csv_times_use_the_twelve_hour_clock_in_the_given_zone(cell, expected):
-    (record,) = csv_records(f"callId,startTime\r\n1,{cell}\r\n",
-                            csv_timezone="America/Chicago")
+    (record,) = csv_records(
+        f"callId,startTime\r\n1,{cell}\r\n", csv_timezone="America/Chicago"
+    )
     assert record["startTime"] == expected
 
 
@@ -131,10 +142,13 @@ def test_a_call_without_a_usable_call_id_is_refused(call_id):
 
 
 def test_json_renames_and_nested_unknown_keys():
-    record = CallNormalizer().from_json({
-        "callId": 10, "callResolved": False,
-        "queue": {"queueId": "Q1", "name": "Support", "priority": 2},
-    })
+    record = CallNormalizer().from_json(
+        {
+            "callId": 10,
+            "callResolved": False,
+            "queue": {"queueId": "Q1", "name": "Support", "priority": 2},
+        }
+    )
     assert record["isCallResolved"] is False
     assert record["queue"] == {"id": "Q1", "name": "Support"}
     assert record["_extra"] == {"queue.priority": 2}

@@ -11,7 +11,6 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_voicegain import errors
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
 from tap_voicegain.tap import TapVoicegain
 from tests.conftest import TOKEN
 from tests.oracle import exported
@@ -43,7 +42,11 @@ def consecutive_requests(sim):
     ],
 )
 def test_transient_faults_are_retried_and_the_export_continues_exactly(
-    sim, fast, fault, opts, caplog,
+    sim,
+    fast,
+    fault,
+    opts,
+    caplog,
 ):
     # Two bad answers in the middle of the export (after two good pages).
     sim.inject(fault, times=2, after=2, **opts)
@@ -79,7 +82,9 @@ def test_retry_after_is_obeyed_in_seconds_and_as_an_http_date_and_capped(sim, co
 
 
 def test_exponential_backoff_without_retry_after(sim, config):
-    stream = TapVoicegain(config={**config, "retry_wait_base": 1, "retry_wait_max": 100}).streams["calls"]
+    stream = TapVoicegain(
+        config={**config, "retry_wait_base": 1, "retry_wait_max": 100}
+    ).streams["calls"]
     wait_gen = stream.backoff_wait_generator()
     next(wait_gen)
     waits = [wait_gen.send(ConnectionResetError()) for _ in range(5)]
@@ -87,7 +92,9 @@ def test_exponential_backoff_without_retry_after(sim, config):
         assert 2**attempt * 0.5 <= wait <= 2**attempt
 
 
-def test_when_retries_run_out_the_error_counts_attempts_and_names_the_last_failure(sim, fast):
+def test_when_retries_run_out_the_error_counts_attempts_and_names_the_last_failure(
+    sim, fast
+):
     sim.inject("status", times=10, after=1, code=503, body='{"message": "maintenance"}')
     run = run_tap(fast, expect_error=True)
     message = str(run.error)
@@ -101,7 +108,9 @@ def test_when_retries_run_out_the_error_counts_attempts_and_names_the_last_failu
 
 
 @pytest.mark.parametrize("code", [401, 403])
-def test_a_rejected_token_stops_at_once_and_says_where_tokens_come_from(sim, fast, code):
+def test_a_rejected_token_stops_at_once_and_says_where_tokens_come_from(
+    sim, fast, code
+):
     sim.inject("status", code=code, body='{"message": "invalid or expired token"}')
     run = run_tap(fast, expect_error=True)
     message = str(run.error)
@@ -121,7 +130,11 @@ def test_a_wrong_token_is_rejected_by_the_api(sim, fast):
 
 
 def test_other_client_errors_show_the_apis_message_and_the_parameters(sim, fast):
-    sim.inject("status", code=400, body='{"message": "Invalid value for parameter \'queueId\'"}')
+    sim.inject(
+        "status",
+        code=400,
+        body='{"message": "Invalid value for parameter \'queueId\'"}',
+    )
     run = run_tap(fast, expect_error=True)
     message = str(run.error)
     assert isinstance(run.error, FatalAPIError)
@@ -144,7 +157,11 @@ def test_other_client_errors_show_the_apis_message_and_the_parameters(sim, fast)
     ],
 )
 def test_a_200_with_the_wrong_body_names_the_page_and_keeps_state_honest(
-    sim, fast, fault, fmt, says,
+    sim,
+    fast,
+    fault,
+    fmt,
+    says,
 ):
     sim.inject(fault, after=2)
     run = run_tap({**fast, "format": fmt}, expect_error=True)
@@ -157,7 +174,9 @@ def test_a_200_with_the_wrong_body_names_the_page_and_keeps_state_honest(
     assert bookmark(run.last_state) == expected[-1]
     # Resuming from that state exports the rest, nothing twice.
     rest = run_tap(fast, state=run.last_state)
-    assert run.call_ids + rest.call_ids == [int(c["callId"]) for c in exported(sim.calls)]
+    assert run.call_ids + rest.call_ids == [
+        int(c["callId"]) for c in exported(sim.calls)
+    ]
 
 
 def test_calls_out_of_order_are_refused(config):

@@ -38,5 +38,9 @@ def simulator() -> Iterator[VoicegainSimulator]:
 
 TestTapVoicegain = get_tap_test_class(
     TapVoicegain,
-    config={"jwt_token": TOKEN, "api_url": f"http://127.0.0.1:{PORT}/v1", "per_page": 50},
+    config={
+        "jwt_token": TOKEN,
+        "api_url": f"http://127.0.0.1:{PORT}/v1",
+        "per_page": 50,
+    },
 )
