@@ -2,8 +2,13 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Meltano gets its own virtualenv: its dependencies must not fight the tap's.
+MELTANO_VERSION ?= 4.4.1
+MELTANO_VENV    ?= .venv-meltano
+MELTANO         := $(MELTANO_VENV)/bin/meltano
+MELTANO_STAMP   := $(MELTANO_VENV)/.meltano-$(MELTANO_VERSION)
 
-.PHONY: install test lint typecheck demo benchmark clean
+.PHONY: install meltano test lint typecheck demo benchmark clean
 
 $(BIN)/tap-voicegain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +18,20 @@ $(BIN)/tap-voicegain: pyproject.toml
 
 install: $(BIN)/tap-voicegain  ## the tap and its test/lint/typing tools in .venv
 
-test: install  ## every test, end-to-end ones included
+$(MELTANO_STAMP):
+	@echo "Installing Meltano $(MELTANO_VERSION) into $(MELTANO_VENV) ..."
+	$(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MELTANO_VENV)/bin/python -m pip install --quiet "meltano==$(MELTANO_VERSION)"
+	@touch $@
+
+meltano: $(MELTANO_STAMP)  ## Meltano in its own virtualenv, .venv-meltano
+
+test: install meltano  ## every test, end-to-end ones included
 	$(BIN)/python -m pytest
+
+demo: install meltano  ## simulator -> meltano run tap-voicegain target-duckdb, twice
+	$(BIN)/python demo/run_demo.py --meltano $(MELTANO)
 
 lint: install
 	$(BIN)/ruff check .
@@ -24,4 +41,4 @@ typecheck: install
 	$(BIN)/mypy tap_voicegain
 
 clean:
-	rm -rf $(VENV) .meltano output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano output .pytest_cache .mypy_cache .ruff_cache

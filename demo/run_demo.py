@@ -1,0 +1,401 @@
+# ruff: noqa: INP001, S310, S603, S608, T201
+"""``make demo``: the whole pipeline on this machine, no Voicegain token needed.
+
+1. starts the Voicegain API simulator on a free loopback port, with a few
+   thousand realistic calls;
+2. ``meltano install`` (the plugins' virtualenvs under ``.meltano/``);
+3. ``meltano run tap-voicegain target-duckdb`` and prints what landed;
+4. asks the simulator for new calls (``POST /_sim/add``), runs again and shows
+   that only the new calls moved;
+5. stops the simulator, whatever happened.
+
+Everything the demo writes is in ``output/demo/`` (its DuckDB file, its own
+Meltano state database, the logs), so it never touches the state of your own
+``meltano run``. Run it with the project's virtualenv:
+``.venv/bin/python demo/run_demo.py [--calls 3000] [--add 250]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import sys
+import time
+import typing as t
+import urllib.request
+from pathlib import Path
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKDIR = ROOT / "output" / "demo"
+TOKEN = "demo-token"  # noqa: S105 - the simulator's token, not a secret
+TAP, TARGET = "tap-voicegain", "target-duckdb"
+STATE_ID = f"dev:{TAP}-to-{TARGET}"  # meltano.yml's default environment is dev
+SCHEMA = "voicegain"  # target-duckdb's default_target_schema in meltano.yml
+
+_BANNER = re.compile(r"Voicegain simulator on (http://\S+) \((\d+) calls\)")
+_PAGE = re.compile(r"tap-voicegain\s+(Project \S+: page .*?)\s*$")
+_LOADING = re.compile(r"target-duckdb\s+Loading (\d+) rows into")
+_METRIC = re.compile(r"\btap-voicegain\s+METRIC: (\{.*\})\s*$")
+_INSTALL = re.compile(r"meltano\s+(Install(?:ing|ed) .*)$")
+
+
+class DemoError(Exception):
+    """A step of the demo failed; the message says which and where to look."""
+
+
+def say(text: str = "") -> None:
+    """Print a line at once (make's output is not a terminal)."""
+    print(text, flush=True)
+
+
+def heading(text: str) -> None:
+    """Print a step's title."""
+    say()
+    say(f"== {text}")
+
+
+# ------------------------------------------------------------- simulator
+
+
+@contextlib.contextmanager
+def simulator(calls: int, seed: int) -> Iterator[str]:
+    """Run ``python -m tap_voicegain.simulator`` on a free port; yield its URL."""
+    log = (WORKDIR / "simulator.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tap_voicegain.simulator",
+            "--calls",
+            str(calls),
+            "--port",
+            "0",
+            "--token",
+            TOKEN,
+            "--seed",
+            str(seed),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+        line = _first_line(proc, timeout=60)
+        match = _BANNER.search(line)
+        if match is None:
+            msg = f"the simulator did not start: {line!r} (see {log.name})"
+            raise DemoError(msg)
+        say(f"   {line.strip()} [pid {proc.pid}]")
+        yield match.group(1)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+        say(f"   simulator stopped (pid {proc.pid})")
+
+
+def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    assert proc.stdout is not None  # noqa: S101
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            msg = f"the simulator printed nothing within {timeout:.0f} s"
+            raise DemoError(msg)
+    line = proc.stdout.readline()
+    if not line:
+        msg = f"the simulator exited ({proc.wait()}); see {WORKDIR / 'simulator.log'}"
+        raise DemoError(msg)
+    return line
+
+
+def add_calls(api_url: str, count: int) -> dict[str, t.Any]:
+    """Ask the simulator for ``count`` new finished calls."""
+    root = api_url.removesuffix("/v1")
+    request = urllib.request.Request(f"{root}/_sim/add?count={count}", method="POST")
+    # The URL is the simulator's own http://127.0.0.1 address.
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return t.cast("dict[str, t.Any]", json.load(response))
+
+
+# ---------------------------------------------------------------- meltano
+
+
+def meltano_env(api_url: str) -> dict[str, str]:
+    """The demo's settings; none from your shell, so the demo is repeatable."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TAP_VOICEGAIN_", "TARGET_", "MELTANO_"))
+    }
+    env.update(
+        {
+            "MELTANO_DATABASE_URI": f"sqlite:///{WORKDIR / 'meltano.db'}",
+            "MELTANO_CLI_LOG_FORMAT": "uncolored",
+            "NO_COLOR": "1",
+            "TAP_VOICEGAIN_API_URL": api_url,
+            "TAP_VOICEGAIN_JWT_TOKEN": TOKEN,
+            "TARGET_DUCKDB_FILEPATH": str(WORKDIR / "demo.duckdb"),
+        }
+    )
+    return env
+
+
+def meltano(
+    binary: Path,
+    args: Sequence[str],
+    env: dict[str, str],
+    log_name: str,
+    show: t.Callable[[str], str | None],
+) -> str:
+    """Run meltano, show the lines ``show`` picks, keep the full log; return it."""
+    log_path = WORKDIR / log_name
+    lines: list[str] = []
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(binary), *args],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert proc.stdout is not None  # noqa: S101
+        for line in proc.stdout:
+            log.write(line)
+            lines.append(line)
+            shown = show(line)
+            if shown:
+                say(f"   {shown}")
+        code = proc.wait()
+    if code != 0:
+        tail = "".join(lines[-25:])
+        msg = f"meltano {' '.join(args)} exited {code}; full log: {log_path}\n{tail}"
+        raise DemoError(msg)
+    return "".join(lines)
+
+
+def show_install(line: str) -> str | None:
+    """Pick meltano install's progress lines."""
+    match = _INSTALL.search(line)
+    return match.group(1) if match else _show_problem(line)
+
+
+def show_run(line: str) -> str | None:
+    """Pick a run's progress lines: pages read, rows loaded, state saved."""
+    if match := _PAGE.search(line):
+        return f"tap-voicegain: {match.group(1)}"
+    if match := _LOADING.search(line):
+        return f"target-duckdb: loading {match.group(1)} rows"
+    if "Incremental state has been updated" in line:
+        return "meltano: state saved"
+    return _show_problem(line)
+
+
+def _show_problem(line: str) -> str | None:
+    if re.search(r"\[(error|critical)\s*\]", line) or "Traceback" in line:
+        return line.rstrip()
+    return None
+
+
+def records_sent(log: str) -> int:
+    """Records the tap sent in a run, from its record_count metrics."""
+    total = 0
+    for line in log.splitlines():
+        match = _METRIC.search(line)
+        if match:
+            point = json.loads(match.group(1))
+            if point.get("metric") == "record_count":
+                total += int(point["value"])
+    return total
+
+
+def bookmark(binary: Path, env: dict[str, str]) -> int | None:
+    """The callId bookmark Meltano saved for the demo's pipeline."""
+    proc = subprocess.run(
+        [str(binary), "state", "get", STATE_ID],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return None
+    state = json.loads(lines[-1]).get("singer_state", {})
+    for part in state.get("bookmarks", {}).get("calls", {}).get("partitions", []):
+        value = part.get("replication_key_value")
+        if value is not None:
+            return int(value)
+    return None
+
+
+# ---------------------------------------------------------------- summary
+
+
+def summarise(database: Path) -> dict[str, t.Any]:
+    """Print what landed in DuckDB; return the numbers the demo checks."""
+    import duckdb  # noqa: PLC0415 - from the project's test group (make install)
+
+    table = f"{SCHEMA}.calls"
+    with duckdb.connect(str(database), read_only=True) as con:
+        count, first, last, since, until = con.execute(
+            f"SELECT count(*), min(callid), max(callid), min(starttime), max(starttime)"
+            f" FROM {table}",
+        ).fetchone()
+        phases = con.execute(
+            f"SELECT direction, progressphase, count(*) FROM {table}"
+            " GROUP BY ALL ORDER BY 1, 3 DESC",
+        ).fetchall()
+        sentiment = con.execute(
+            f"SELECT direction, avg(sentiment), count(sentiment) FROM {table}"
+            " GROUP BY ALL ORDER BY 1",
+        ).fetchall()
+        overall = con.execute(f"SELECT avg(sentiment) FROM {table}").fetchone()[0]
+        score = con.execute(
+            f"SELECT avg(score), count(score) FROM {table}",
+        ).fetchone()
+        tags = con.execute(
+            "SELECT tag, count(*) FROM (SELECT unnest(CAST(tags AS VARCHAR[])) AS tag"
+            f" FROM {table}) GROUP BY tag ORDER BY 2 DESC, 1 LIMIT 5",
+        ).fetchall()
+    say(f"   What landed in {database.relative_to(ROOT)}, table {table}:")
+    say(f"     calls loaded        {count} (callId {first} .. {last})")
+    say(
+        f"     calls started       {since:%Y-%m-%d %H:%M} .. {until:%Y-%m-%d %H:%M} UTC"
+    )
+    say("     by direction and progress phase:")
+    for direction, phase, n in phases:
+        say(f"       {direction or '-':<10} {phase or '-':<8} {n:>6}")
+    by_direction = ", ".join(
+        f"{d} {avg:+.2f}" for d, avg, _ in sentiment if avg is not None
+    )
+    say(f"     average sentiment   {overall:+.3f} ({by_direction})")
+    if score[1]:
+        say(f"     average QA score    {score[0]:.1f} over {score[1]} reviewed calls")
+    say("     top tags            " + ", ".join(f"{tag} {n}" for tag, n in tags))
+    return {"count": count, "last": last}
+
+
+# ------------------------------------------------------------------- main
+
+
+def pipeline_run(binary: Path, env: dict[str, str], number: int) -> int:
+    """``meltano run tap-voicegain target-duckdb``; returns the calls the tap sent."""
+    started = time.monotonic()
+    log = meltano(
+        binary, ["run", TAP, TARGET], env, f"meltano-run-{number}.log", show_run
+    )
+    sent = records_sent(log)
+    say(f"   done in {time.monotonic() - started:.0f} s: the tap sent {sent} calls")
+    return sent
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    """All steps; raises DemoError when one fails."""
+    binary = Path(args.meltano)
+    if not binary.is_file():
+        msg = f"Meltano is not at {binary}; `make demo` installs it into .venv-meltano"
+        raise DemoError(msg)
+    if WORKDIR.exists():
+        shutil.rmtree(WORKDIR)
+    WORKDIR.mkdir(parents=True)
+    database = WORKDIR / "demo.duckdb"
+    started = time.monotonic()
+
+    heading(f"1/5 Starting the Voicegain API simulator ({args.calls} calls, loopback)")
+    with simulator(args.calls, args.seed) as api_url:
+        env = meltano_env(api_url)
+
+        heading(
+            "2/5 meltano install (plugins under .meltano/; a minute the first time)"
+        )
+        meltano(binary, ["install"], env, "meltano-install.log", show_install)
+
+        heading(f"3/5 meltano run {TAP} {TARGET}")
+        first_sent = pipeline_run(binary, env, 1)
+        first = summarise(database)
+        mark1 = bookmark(binary, env)
+        say(f"     bookmark            callId {mark1} (Meltano state {STATE_ID})")
+        if first["count"] != first_sent:
+            msg = f"{first_sent} calls sent but {first['count']} rows in DuckDB"
+            raise DemoError(msg)
+
+        heading(f"4/5 New calls arrive (POST /_sim/add?count={args.add}); run again")
+        added = add_calls(api_url, args.add)
+        say(
+            f"   the simulator added {added['added']} finished calls, "
+            f"up to callId {added['last_call_id']}"
+        )
+        second_sent = pipeline_run(binary, env, 2)
+        second = summarise(database)
+        mark2 = bookmark(binary, env)
+        say(f"     bookmark            callId {mark1} -> {mark2}")
+        if second_sent != args.add or second["count"] != first["count"] + args.add:
+            msg = (
+                f"expected exactly the {args.add} new calls to move; "
+                f"{second_sent} were sent and the table has {second['count']} rows"
+            )
+            raise DemoError(msg)
+        say(
+            f"   Only the new calls moved: {second_sent} sent, "
+            f"{first['count']} -> {second['count']} rows, none sent twice."
+        )
+
+        heading("5/5 Stopping the simulator")
+    rel = database.relative_to(ROOT)
+    say()
+    say(f"Demo finished in {time.monotonic() - started:.0f} s. Look around:")
+    say(f"  {rel}   the DuckDB database, e.g.")
+    say(
+        f"      .venv/bin/python -c \"import duckdb; duckdb.connect('{rel}', "
+        "read_only=True).sql('FROM voicegain.calls LIMIT 5').show()\""
+    )
+    say(f"  {rel.parent}/*.log    what meltano and the simulator printed")
+    say("  README.md             the real API, and loading into PostgreSQL")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; 0 on success, 1 when a step failed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3000, help="calls to start with")
+    parser.add_argument("--add", type=int, default=250, help="calls added before run 2")
+    parser.add_argument("--seed", type=int, default=0, help="simulator data seed")
+    parser.add_argument(
+        "--meltano",
+        default=str(ROOT / ".venv-meltano" / "bin" / "meltano"),
+        help="meltano executable (default: .venv-meltano/bin/meltano)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        run_demo(args)
+    except DemoError as exc:
+        say()
+        say(f"DEMO FAILED: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        say()
+        say("Demo interrupted.")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
