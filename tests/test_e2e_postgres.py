@@ -45,11 +45,11 @@ def pg(request: pytest.FixtureRequest) -> Iterator[tuple[e2e.PgServer, str]]:
     try:
         admin = psycopg.connect(server.conninfo("postgres"), autocommit=True)
     except psycopg.OperationalError as exc:
+        why = " ".join(str(exc).split())
         e2e.skip_or_fail(
-            f"PostgreSQL is not reachable as {where} ({str(exc).strip()}); the "
-            "end-to-end tests into PostgreSQL did not run. Start PostgreSQL or point "
-            "PGHOST/PGPORT/PGUSER/PGPASSWORD at one (.ci/run starts the machine's "
-            "cluster)",
+            f"PostgreSQL is not reachable as {where} ({why}); the end-to-end tests "
+            "into PostgreSQL did not run. Start PostgreSQL or point PGHOST/PGPORT/"
+            "PGUSER/PGPASSWORD at one (.ci/run starts the machine's cluster)",
         )
     name = e2e.scratch_database_name()
     with admin:
