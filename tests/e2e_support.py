@@ -24,7 +24,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MELTANO_VENV = REPO_ROOT / ".venv-meltano"
-TOKEN = "e2e-token"  # noqa: S105 - the simulator's, not a secret
+TOKEN = "e2e-token"  # the simulator's token, not a secret
 ENVIRONMENT = "dev"  # meltano.yml's default_environment; state ids start with it
 MELTANO_TIMEOUT = 600  # seconds for one meltano command; a run takes ~15 s here
 REQUIRE_ENV = "TAP_VOICEGAIN_REQUIRE_POSTGRES"
