@@ -40,5 +40,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy tap_voicegain
 
+# Not a test: prints times and peak RSS against a bare baseline, never fails on them.
+# Options: make benchmark BENCHMARK_ARGS="--calls 20000 --repeat 1 --skip-memory"
+benchmark: install  ## tap vs a bare requests+json/csv loop; peak RSS at 20k/200k calls
+	$(BIN)/python benchmarks/run.py $(BENCHMARK_ARGS)
+
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) .meltano output .pytest_cache .mypy_cache .ruff_cache

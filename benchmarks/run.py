@@ -1,0 +1,162 @@
+# Copyright 2026 tap-voicegain contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Benchmark of tap-voicegain against a bare requests + json/csv loop.
+
+Serves N realistic calls from the simulator (its own process, page bodies
+pre-rendered and warmed by an untimed pass) and, on the same data, times the tap
+(a real ``python -m tap_voicegain`` process, Singer output to /dev/null) and the
+baseline (``baseline.py``: the same keyset requests, ``json.loads`` or
+``csv.DictReader``, one compact JSON line per call to /dev/null), JSON and CSV.
+Then it runs the tap once per format at each of ``--memory-sizes`` calls for its
+peak RSS. See benchmarks/README.md.
+
+    make benchmark
+    .venv/bin/python benchmarks/run.py --calls 50000 --repeat 3
+
+The targets are informational: the exit status is 0 whatever the times, and
+non-zero only when something crashed or exported the wrong number of calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+
+import report
+from runs import Run, RunError, Runs, Target, counted, measured
+from simserver import SimulatorError, serve
+
+if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def progress(text: str) -> None:
+    """One progress line on stderr; the report goes to stdout."""
+    print(f"... {text}", file=sys.stderr, flush=True)
+
+
+def time_formats(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Runs]]:
+    """Tap and baseline, each format, ``--repeat`` times, on one simulator."""
+    results: dict[str, dict[str, Runs]] = {}
+    progress(f"starting the simulator with {args.calls:,} calls")
+    with serve(args.calls, workdir / "simulator-timing.log") as url:
+        for fmt in args.formats:
+            target = Target(url, fmt, args.per_page, workdir)
+            tap, baseline = target.tap_command(), target.baseline_command()
+            log = workdir / f"{fmt}-%s.log"
+            progress(f"{fmt}: untimed warm-up (tap, counting RECORDs; baseline)")
+            counted(tap, Path(str(log) % "tap-count"), args.calls)
+            measured(baseline, Path(str(log) % "baseline-warm"), args.calls)
+            runs = results[fmt] = {"tap": Runs(), "baseline": Runs()}
+            for k in range(1, args.repeat + 1):  # interleaved: drift hits both
+                for name, command in (("tap", tap), ("baseline", baseline)):
+                    run = measured(command, Path(str(log) % f"{name}-{k}"), args.calls)
+                    runs[name].runs.append(run)
+                    progress(f"{fmt} {name} {k}/{args.repeat}: {describe(run)}")
+    return results
+
+
+def measure_memory(
+    args: argparse.Namespace, workdir: Path
+) -> dict[str, dict[int, int]]:
+    """Peak RSS (KiB) of one tap run per format at each size."""
+    peaks: dict[str, dict[int, int]] = {fmt: {} for fmt in args.formats}
+    for size in args.memory_sizes:
+        progress(f"starting the simulator with {size:,} calls")
+        with serve(size, workdir / f"simulator-{size}.log") as url:
+            for fmt in args.formats:
+                command = Target(url, fmt, args.per_page, workdir).tap_command()
+                run = measured(command, workdir / f"{fmt}-tap-{size}.log", size)
+                peaks[fmt][size] = run.maxrss_kb
+                progress(f"{fmt} tap, {size:,} calls: {describe(run)}")
+    return peaks
+
+
+def describe(run: Run) -> str:
+    """Short summary of one run for the progress lines."""
+    return (
+        f"{run.wall_s:.2f} s wall, {run.cpu_s:.2f} s CPU, "
+        f"{report.mb(run.maxrss_kb):.1f} MB peak RSS"
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line (see ``--help``)."""
+
+    def int_list(text: str) -> list[int]:
+        return [int(item) for item in text.split(",") if item]
+
+    def format_list(text: str) -> list[str]:
+        formats = [item.strip().lower() for item in text.split(",") if item.strip()]
+        if not formats or set(formats) - {"json", "csv"}:
+            msg = f"formats must be json and/or csv, not {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return formats
+
+    parser = argparse.ArgumentParser(
+        description="Time tap-voicegain against a bare requests + json/csv loop.",
+    )
+    parser.add_argument("--calls", type=int, default=50_000, help="calls to time")
+    parser.add_argument("--per-page", type=int, default=1000, help="calls per page")
+    parser.add_argument("--repeat", type=int, default=3, help="runs; median reported")
+    parser.add_argument(
+        "--memory-sizes",
+        type=int_list,
+        default=[20_000, 200_000],
+        help="comma-separated call counts for the peak RSS runs",
+    )
+    parser.add_argument("--skip-memory", action="store_true", help="no RSS runs")
+    parser.add_argument(
+        "--formats",
+        type=format_list,
+        default=["json", "csv"],
+        help="json,csv",
+    )
+    args = parser.parse_args(argv)
+    if args.calls < 1 or args.repeat < 1 or args.per_page < 1:
+        parser.error("--calls, --repeat and --per-page must be at least 1")
+    sizes = args.memory_sizes
+    if not args.skip_memory and (len(sizes) < 2 or min(sizes) < 1):
+        parser.error("--memory-sizes needs at least two positive sizes")
+    args.memory_sizes = sorted(set(args.memory_sizes))
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the report; 1 when a run crashed."""
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="tap-voicegain-benchmark-"))
+    started = time.monotonic()
+    title = (
+        f"tap-voicegain benchmark: {args.calls:,} calls, per_page {args.per_page}, "
+        f"median of {args.repeat} run(s)"
+    )
+    lines = [title, report.machine() + " (at start)"]
+    try:
+        results = time_formats(args, workdir)
+        peaks = {} if args.skip_memory else measure_memory(args, workdir)
+    except (RunError, SimulatorError) as exc:
+        print(f"benchmark failed: {exc}\n(logs kept in {workdir})", file=sys.stderr)
+        return 1
+    shutil.rmtree(workdir, ignore_errors=True)
+    lines += ["", *report.timing_table(args.calls, results)]
+    if peaks:
+        lines += ["", "Peak RSS of the tap by export size (one run each):"]
+        lines += report.memory_table(peaks)
+    lines += ["", "Targets (informational, never a failure):"]
+    lines += report.targets(results, peaks)
+    lines += [
+        "",
+        f"{report.load()} at end; benchmark took {time.monotonic() - started:.0f} s",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
