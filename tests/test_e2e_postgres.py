@@ -79,6 +79,12 @@ class Scenario(t.NamedTuple):
         query = f'SELECT {columns} FROM "{self.schema}".calls ORDER BY "callId"'  # noqa: S608
         return self.db.execute(query).fetchall()
 
+    def value(self, column: str, call_id: int) -> t.Any:
+        query = f'SELECT {column} FROM "{self.schema}".calls WHERE "callId" = %s'  # noqa: S608
+        row = self.db.execute(query, (call_id,)).fetchone()
+        assert row is not None, f"no row for callId {call_id}"
+        return row[0]
+
     def run(self, *flags: str, **env: str) -> e2e.MeltanoResult:
         return self.pipeline.run(TAP, TARGET, *flags, extra_env=env)
 
@@ -318,27 +324,30 @@ def test_second_run_moves_only_new_calls_and_a_resent_call_updates_its_row(
 
 def test_refresh_window_resends_a_regraded_call_and_upserts_it(request, new_scenario):
     scenario = new_scenario(800)
-    from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
-
-    if "refresh_window_days" not in TapVoicegain.config_jsonschema["properties"]:
-        pytest.skip("the tap has no refresh_window_days setting yet")
     sim = scenario.sim
     scenario.run()
-    last = int(sim.calls[-1]["callId"])
-    sim.update_call(last, score=3.5)
+    graded = int(sim.calls[-3]["callId"])
+    old_score = scenario.value("score", graded)
+    new_score = Decimal("3.25")
+    assert old_score != new_score
+    sim.update_call(graded, score=float(new_score), reviewStatus="complete")
     sim.add_generated(5)
+
+    plain = scenario.run()
+    _say_run(request, "PostgreSQL run without a refresh window", plain)
+    assert plain.records_emitted == 5
+    assert scenario.value("score", graded) == old_score  # forward-only: not seen
+
     # A window of years covers every simulated call, whatever it is measured from.
     result = scenario.run(TAP_VOICEGAIN_REFRESH_WINDOW_DAYS="36500")
     _say_run(request, "PostgreSQL run with refresh_window_days", result)
+    assert result.records_emitted == len(sim.calls)  # each call re-sent once
     counts = scenario.db.execute(
         f'SELECT count(*), count(DISTINCT "callId") FROM "{scenario.schema}".calls',  # noqa: S608
     ).fetchone()
     assert counts == (len(sim.calls), len(sim.calls))
-    score = scenario.db.execute(
-        f'SELECT score FROM "{scenario.schema}".calls WHERE "callId" = %s',  # noqa: S608
-        (last,),
-    ).fetchone()
-    assert score == (Decimal("3.5"),)
+    assert scenario.value("score", graded) == new_score
+    assert scenario.value('"reviewStatus"', graded) == "complete"
 
 
 def test_start_time_converted_to_timestamptz_stays_so_and_keeps_the_instant(
