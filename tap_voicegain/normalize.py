@@ -202,27 +202,38 @@ def _object_list(
     if not value:
         return None
     if type(value) is str:
-        last = len(fields) - 1
-        items: list[t.Any] = []
-        for chunk in value.split("|"):
-            # The last field is free text (a note may hold commas): split at most
-            # len-1 times. wordCloud's first field is the phrase: split from the right.
-            parts = (
-                chunk.rsplit(",", last)
-                if fields[0][0] == "phrase"
-                else chunk.split(",", last)
-            )
-            if len(parts) != len(fields):
-                raise _Bad(expected)
-            items.append(dict(zip([name for name, _ in fields], parts, strict=True)))
-        value = items
+        return _object_list_from_text(value, fields, expected)
     if type(value) is not list:
         raise _Bad(expected)
     out = []
     for item in value:
         if type(item) is not dict:
             raise _Bad(expected)
-        out.append({name: conv(item.get(name)) for name, conv in fields})
+        obj = {}
+        for name, conv in fields:
+            field = item.get(name)
+            # Hot path: a value already of its column's type is taken as it is.
+            kind = FAST_TYPES.get(conv)
+            obj[name] = field if type(field) is kind and field != "" else conv(field)
+        out.append(obj)
+    return out
+
+
+def _object_list_from_text(
+    value: str,
+    fields: tuple[tuple[str, Converter], ...],
+    expected: str,
+) -> list[dict[str, t.Any]]:
+    last = len(fields) - 1
+    from_right = fields[0][0] == "phrase"
+    out = []
+    for chunk in value.split("|"):
+        # The last field is free text (a note may hold commas): split at most
+        # len-1 times. wordCloud's first field is the phrase: split from the right.
+        parts = chunk.rsplit(",", last) if from_right else chunk.split(",", last)
+        if len(parts) != len(fields):
+            raise _Bad(expected)
+        out.append({name: conv(part) for (name, conv), part in zip(fields, parts)})  # noqa: B905
     return out
 
 
@@ -279,3 +290,14 @@ def to_object_list(value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
         msg = "a list of JSON objects"
         raise _Bad(msg)
     return list(value)
+
+
+# Converters whose result is the value itself when it already has this type
+# (and is not empty): the hot path skips the call.
+FAST_TYPES: dict[Converter, type] = {
+    to_int: int,
+    to_float: float,
+    to_str: str,
+    to_bool: bool,
+    to_object: dict,
+}

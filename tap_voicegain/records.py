@@ -7,6 +7,7 @@ import io
 import typing as t
 
 from tap_voicegain.normalize import (
+    FAST_TYPES,
     RecordError,
     _Bad,
     csv_datetime_parser,
@@ -103,6 +104,8 @@ JSON_ONLY_FIELDS: dict[str, Converter] = {
     "segments": to_object_list,
 }
 
+JSON_FIELDS = {**COMMON_FIELDS, **JSON_ONLY_FIELDS}
+
 # Nested objects: record sub-field -> (JSON sub-key, CSV column).
 AGENT_FIELDS = {
     "id": ("agentId", "agent.id"),
@@ -113,6 +116,11 @@ AGENT_FIELDS = {
 }
 QUEUE_FIELDS = {"id": ("queueId", "queue.id"), "name": ("name", "queue.name")}
 NESTED = {"agent": AGENT_FIELDS, "queue": QUEUE_FIELDS}
+
+NESTED_JSON_KEYS = {
+    parent: frozenset(json_key for json_key, _ in fields.values())
+    for parent, fields in NESTED.items()
+}
 
 RECORD_FIELDS = (
     *COMMON_FIELDS,
@@ -145,10 +153,14 @@ class CallNormalizer:
         record = self._template.copy()
         extra: dict[str, t.Any] = {}
         for key, value in raw.items():
-            conv = COMMON_FIELDS.get(key) or JSON_ONLY_FIELDS.get(key)
+            conv = JSON_FIELDS.get(key)
             try:
                 if conv is not None:
-                    record[key] = conv(value)
+                    # Hot path: a value already of its column's type is kept as is.
+                    kind = FAST_TYPES.get(conv)
+                    record[key] = (
+                        value if type(value) is kind and value != "" else conv(value)
+                    )
                 elif key == "callResolved":
                     record["isCallResolved"] = to_bool(value)
                 elif key in NESTED:
@@ -173,11 +185,13 @@ class CallNormalizer:
             msg = "a JSON object"
             raise _Bad(msg)
         out: dict[str, t.Any] = {}
-        known = set()
         for field, (json_key, _) in NESTED[key].items():
-            known.add(json_key)
+            sub = value.get(json_key)
+            if type(sub) is str and sub:
+                out[field] = sub
+                continue
             try:
-                out[field] = to_str(value.get(json_key))
+                out[field] = to_str(sub)
             except _Bad as bad:
                 raise RecordError(
                     call_id,
@@ -185,8 +199,9 @@ class CallNormalizer:
                     value.get(json_key),
                     bad.expected,
                 ) from None
-        for sub_key in value.keys() - known:
-            extra[f"{key}.{sub_key}"] = value[sub_key]
+        if not value.keys() <= NESTED_JSON_KEYS[key]:
+            for sub_key in value.keys() - NESTED_JSON_KEYS[key]:
+                extra[f"{key}.{sub_key}"] = value[sub_key]
         return out if any(v is not None for v in out.values()) else None
 
     # --- CSV ---
@@ -255,11 +270,14 @@ class CallNormalizer:
             value = row[index]
             if value == "":
                 continue
-            try:
-                converted = conv(value)
-            except _Bad as bad:
-                name = header[index]
-                raise RecordError(call_id, name, value, bad.expected) from None
+            if conv is to_str:  # hot path: a text cell is its own value
+                converted: t.Any = value
+            else:
+                try:
+                    converted = conv(value)
+                except _Bad as bad:
+                    name = header[index]
+                    raise RecordError(call_id, name, value, bad.expected) from None
             if sub is None:
                 record[field] = converted
             else:

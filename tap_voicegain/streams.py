@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+import msgspec
 import requests
+import singer_sdk.singerlib as singer
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
@@ -17,7 +19,7 @@ from tap_voicegain.records import CallNormalizer
 from tap_voicegain.schema import calls_schema
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Generator, Iterable
 
     from singer_sdk.helpers.types import Context
 
@@ -52,6 +54,7 @@ class CallsStream(VoicegainStream):
         self._pass = ExportPass(PassProgress(settings.DEFAULT_PROJECT, 0, 1))
         self._reported_fields: set[str] = set()
         self.failed_projects: dict[str, str] = {}
+        self._all_selected: bool | None = None
         self._context_ids = {
             name: settings.jwt_claims(project.token).get("contextId")
             for name, project in self._projects.items()
@@ -141,6 +144,31 @@ class CallsStream(VoicegainStream):
         # older calls, never moves the bookmark or trips the sort check.
         if self._pass.moves_bookmark:
             super()._increment_stream_state(latest_record, context=context)
+
+    @override
+    def _generate_record_messages(
+        self,
+        record: dict[str, t.Any],
+    ) -> Generator[singer.RecordMessage, None, None]:
+        # Overridden (private in the SDK) for speed: when every column is
+        # selected, skip the SDK's per-record selection walk and conformance
+        # (records are typed already); stream maps still apply. The benchmark
+        # showed the walk alone at ~14% of the tap's time.
+        if self._all_selected is None:
+            self._all_selected = all(self.mask.values())
+        if not self._all_selected:
+            yield from super()._generate_record_messages(record)
+            return
+        extracted = dt.datetime.now(dt.timezone.utc)
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=extracted,
+                )
 
     # --- requests ---
 
@@ -245,8 +273,10 @@ class CallsStream(VoicegainStream):
     @staticmethod
     def _json_array(response: requests.Response) -> list[t.Any]:
         try:
-            body = response.json()
-        except ValueError as exc:
+            # msgspec straight from the bytes: several times faster than
+            # response.json(), which decodes to text first.
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
             msg = f"JSON that does not parse ({exc}; {len(response.content)} bytes)"
             raise ValueError(msg) from None
         if not isinstance(body, list):

@@ -6,11 +6,11 @@ import typing as t
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
 from tap_voicegain import settings
+from tap_voicegain.output import BufferedMsgSpecWriter
 from tap_voicegain.streams import CallsStream
 
 if t.TYPE_CHECKING:
@@ -23,7 +23,7 @@ class TapVoicegain(Tap):
     name = "tap-voicegain"
     package_name = "tap-voicegain"
     # msgspec serialises records several times faster than the default writer.
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

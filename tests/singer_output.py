@@ -48,6 +48,7 @@ def run_tap(
     config: dict[str, t.Any],
     state: dict[str, t.Any] | None = None,
     *,
+    catalog: dict[str, t.Any] | None = None,
     expect_error: bool = False,
 ) -> TapRun:
     """Sync all streams in-process; capture stdout bytes and parse them."""
@@ -56,7 +57,12 @@ def run_tap(
     error: BaseException | None = None
     with contextlib.redirect_stdout(out):
         try:
-            tap = TapVoicegain(config=config, state=state or {}, setup_mapper=True)
+            tap = TapVoicegain(
+                config=config,
+                state=state or {},
+                catalog=catalog,
+                setup_mapper=True,
+            )
             tap.sync_all()
         except Exception as exc:
             if not expect_error:

@@ -298,3 +298,23 @@ def test_a_field_the_api_adds_later_is_kept_and_reported_once(sim, config, caplo
     assert run.records[0]["_extra"] == {"brandNewMetric": 0.5}
     reports = [r for r in caplog.records if "brandNewMetric" in r.getMessage()]
     assert len(reports) == 1
+
+
+def test_stream_maps_still_apply(sim, config):
+    run = run_tap({**config, "stream_maps": {"calls": {"notes": "__NULL__"}}})
+    assert run.records
+    assert all("notes" not in r for r in run.records)
+    assert all("callId" in r for r in run.records)
+
+
+def test_deselected_columns_are_not_emitted(sim, config):
+    from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
+
+    catalog = TapVoicegain(config=config).catalog_dict
+    for entry in catalog["streams"][0]["metadata"]:
+        if entry["breadcrumb"] == ["properties", "reviewNotes"]:
+            entry["metadata"]["selected"] = False
+    run = run_tap(config, catalog=catalog)
+    assert run.records
+    assert all("reviewNotes" not in r for r in run.records)
+    assert all("score" in r for r in run.records)
