@@ -213,8 +213,9 @@ def _object_list(
         for name, conv in fields:
             field = item.get(name)
             # Hot path: a value already of its column's type is taken as it is.
-            kind = FAST_TYPES.get(conv)
-            obj[name] = field if type(field) is kind and field != "" else conv(field)
+            obj[name] = (
+                field if type(field) is _NATURAL[conv] and field != "" else conv(field)
+            )
         out.append(obj)
     return out
 
@@ -224,17 +225,46 @@ def _object_list_from_text(
     fields: tuple[tuple[str, Converter], ...],
     expected: str,
 ) -> list[dict[str, t.Any]]:
-    last = len(fields) - 1
-    from_right = fields[0][0] == "phrase"
-    out = []
-    for chunk in value.split("|"):
-        # The last field is free text (a note may hold commas): split at most
-        # len-1 times. wordCloud's first field is the phrase: split from the right.
-        parts = chunk.rsplit(",", last) if from_right else chunk.split(",", last)
-        if len(parts) != len(fields):
-            raise _Bad(expected)
-        out.append({name: conv(part) for (name, conv), part in zip(fields, parts)})  # noqa: B905
-    return out
+    parse = _TEXT_ITEM_PARSERS.get(fields[0][0])
+    if parse is None:  # a list the CSV never carries
+        raise _Bad(expected)
+    try:
+        return [parse(chunk) for chunk in value.split("|")]
+    except (ValueError, _Bad):
+        raise _Bad(expected) from None
+
+
+def _digits(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+def _marker_item(chunk: str) -> dict[str, t.Any]:
+    # time,type,note: the note is free text and may hold commas.
+    time, kind, note = chunk.split(",", 2)
+    return {
+        "time": _digits(time),
+        "type": kind or None,
+        "note": None if note in {"null", ""} else note,
+    }
+
+
+def _word_item(chunk: str) -> dict[str, t.Any]:
+    # phrase,freq: split at the last comma, so a phrase may hold commas.
+    phrase, comma, freq = chunk.rpartition(",")
+    if not comma:
+        raise ValueError(chunk)
+    return {"phrase": phrase or None, "freq": _digits(freq)}
+
+
+def _dtmf_item(chunk: str) -> dict[str, t.Any]:
+    dtmf, timestamp, channel = chunk.split(",")
+    return {
+        "dtmf": dtmf or None,
+        "timestamp": _digits(timestamp),
+        "channel": channel or None,
+    }
 
 
 def _note(value: t.Any) -> str | None:  # noqa: ANN401
@@ -242,6 +272,12 @@ def _note(value: t.Any) -> str | None:  # noqa: ANN401
 
 
 _MARKER = (("time", to_int), ("type", to_str), ("note", _note))
+# CSV cells of these lists, parsed item by item (keyed by the first field).
+_TEXT_ITEM_PARSERS: dict[str, t.Callable[[str], dict[str, t.Any]]] = {
+    "time": _marker_item,
+    "phrase": _word_item,
+    "dtmf": _dtmf_item,
+}
 _WORD = (("phrase", to_str), ("freq", to_int))
 _DTMF = (("dtmf", to_str), ("timestamp", to_int), ("channel", to_str))
 _SENTIMENT = (
@@ -301,3 +337,5 @@ FAST_TYPES: dict[Converter, type] = {
     to_bool: bool,
     to_object: dict,
 }
+# The same for the fields of list items; _note maps "null" only in CSV text.
+_NATURAL: dict[Converter, type] = {**FAST_TYPES, _note: str}

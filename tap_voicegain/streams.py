@@ -243,7 +243,7 @@ class CallsStream(VoicegainStream):
         wanted = self.config.get("format", "json")
         content_type = response.headers.get("Content-Type", "").lower()
         try:
-            if "html" in content_type or response.text.lstrip()[:1] == "<":
+            if "html" in content_type or response.content[:64].lstrip()[:1] == b"<":
                 msg = (
                     f"an HTML page ({content_type or 'no Content-Type'}) instead of "
                     f"{wanted.upper()}: is api_url the API (…/v1) and not a proxy or "
