@@ -71,7 +71,18 @@ class CallsStream(VoicegainStream):
         value = self.get_starting_replication_key_value(context)
         if value in {None, ""}:
             return int(self.config.get("start_after_call_id", 0))
-        return int(t.cast("int | str", value))
+        text = str(value)
+        if type(value) is bool or not text.isdigit():
+            project = (context or {}).get("project")
+            msg = (
+                f"the state's bookmark for project '{project}' is {value!r}; expected "
+                "a callId (an integer >= 0). Fix or remove that state entry."
+            )
+            raise ValueError(msg)
+        if type(value) is not int:
+            # Store it back as a number: the SDK compares it with each record's.
+            self.get_context_state(context)["replication_key_value"] = int(text)
+        return int(text)
 
     # --- passes ---
 

@@ -318,3 +318,45 @@ def test_deselected_columns_are_not_emitted(sim, config):
     assert run.records
     assert all("reviewNotes" not in r for r in run.records)
     assert all("score" in r for r in run.records)
+
+
+@pytest.mark.parametrize("mark", ["abc", -5, 1.5])
+def test_a_bad_bookmark_in_state_is_refused_naming_the_project(sim, config, mark):
+    state = {
+        "bookmarks": {
+            "calls": {
+                "partitions": [
+                    {
+                        "context": {"project": "default"},
+                        "replication_key": "callId",
+                        "replication_key_value": mark,
+                    }
+                ]
+            }
+        }
+    }
+    run = run_tap(config, state=state, expect_error=True)
+    assert "bookmark for project 'default'" in str(run.error)
+    assert repr(mark) in str(run.error)
+    assert run.records == []
+    assert sim.requests == []
+
+
+def test_a_bookmark_stored_as_text_is_read_as_a_number(sim, config):
+    first = run_tap(config)
+    middle = first.call_ids[100]
+    state = {
+        "bookmarks": {
+            "calls": {
+                "partitions": [
+                    {
+                        "context": {"project": "default"},
+                        "replication_key": "callId",
+                        "replication_key_value": str(middle),
+                    }
+                ]
+            }
+        }
+    }
+    run = run_tap(config, state=state)
+    assert run.call_ids == first.call_ids[101:]
