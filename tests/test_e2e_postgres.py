@@ -350,28 +350,36 @@ def test_refresh_window_resends_a_regraded_call_and_upserts_it(request, new_scen
     assert scenario.value('"reviewStatus"', graded) == "complete"
 
 
-def test_start_time_converted_to_timestamptz_stays_so_and_keeps_the_instant(
+def test_times_converted_to_timestamptz_stay_so_and_keep_the_instant(
     request,
     new_scenario,
 ):
     scenario = new_scenario(400)
-    # README: a one-time ALTER gives startTime a time zone; the target keeps it.
+    # README: a one-time ALTER gives the times a time zone; the target keeps it.
     scenario.run()
     scenario.db.execute(
         f'ALTER TABLE "{scenario.schema}".calls'
         ' ALTER COLUMN "startTime" TYPE timestamptz'
-        " USING \"startTime\" AT TIME ZONE 'UTC'",
+        " USING \"startTime\" AT TIME ZONE 'UTC',"
+        ' ALTER COLUMN "endTime" TYPE timestamptz'
+        " USING \"endTime\" AT TIME ZONE 'UTC'",
     )
     added = scenario.sim.add_generated(25)
-    # The target's session in a time zone far from UTC must not shift the instants.
+    # The target's session (libpq reads PGTZ) in a zone far from UTC must not
+    # shift the instants it writes.
     scenario.run(PGTZ="America/Chicago")
-    kind = scenario.db.execute(
-        "SELECT data_type FROM information_schema.columns WHERE table_schema = %s"
-        " AND table_name = 'calls' AND column_name = 'startTime'",
+    kinds = scenario.db.execute(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = 'calls'"
+        " AND column_name IN ('startTime', 'endTime') ORDER BY 1",
         (scenario.schema,),
-    ).fetchone()
-    assert kind == ("timestamp with time zone",)
-    starts = dict(scenario.rows('"callId", "startTime"'))
-    assert len(starts) == len(scenario.sim.calls)
+    ).fetchall()
+    assert kinds == [
+        ("endTime", "timestamp with time zone"),
+        ("startTime", "timestamp with time zone"),
+    ]
+    rows = {r[0]: r[1:] for r in scenario.rows('"callId", "startTime", "endTime"')}
+    assert len(rows) == len(scenario.sim.calls)
     for call in [*scenario.sim.calls[:5], *added]:
-        assert starts[int(call["callId"])] == _utc(call["startTime"])
+        expected = (_utc(call["startTime"]), _utc(call["endTime"]))
+        assert rows[int(call["callId"])] == expected, call["callId"]
