@@ -348,6 +348,9 @@ def test_refresh_window_resends_a_regraded_call_and_upserts_it(request, new_scen
     assert counts == (len(sim.calls), len(sim.calls))
     assert scenario.value("score", graded) == new_score
     assert scenario.value('"reviewStatus"', graded) == "complete"
+    # The refresh pass re-sends older calls but never moves the bookmark back.
+    state = scenario.pipeline.state(TAP, TARGET)
+    assert e2e.bookmark(state) == int(sim.calls[-1]["callId"])
 
 
 def test_times_converted_to_timestamptz_stay_so_and_keep_the_instant(
