@@ -30,6 +30,8 @@ class PassProgress:
     def page_done(self, size: int, remaining: int | None) -> None:
         """Count a page; ``remaining`` is its X-Total-Count (calls from it on)."""
         self.page_size = size
+        if not size:
+            return  # the empty answer that ends a pass is not a page of calls
         self.pages += 1
         if remaining is not None:
             # The list can grow while we read, so the total is re-estimated.

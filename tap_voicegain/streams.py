@@ -242,7 +242,8 @@ class CallsStream(VoicegainStream):
             # A STATE message after every page, not only every 10,000 records.
             self._write_state_message()
         self._report_unknown_fields()
-        progress.log_page(self.logger)
+        if page:
+            progress.log_page(self.logger)
 
     def _read_page(self, response: requests.Response) -> list[dict[str, t.Any]]:
         """Records of one page, checked: parsed, typed and in callId order."""

@@ -84,3 +84,17 @@ def test_progress_is_structured_with_the_sdk_json_formatter(tmp_path):
     assert summary["calls"] == 60
     assert summary["bookmark_after"] == int(calls[-1]["callId"])
     assert summary["ended_because"] == "no more calls"
+
+
+def test_the_empty_answer_that_ends_a_pass_is_not_logged_as_a_page(tmp_path):
+    calls = make_calls(50, seed=63)
+    with VoicegainSimulator(calls, token="t") as sim:
+        lines = run_logged(
+            tmp_path,
+            {"jwt_token": "t", "api_url": sim.url, "per_page": 25},
+            structured=False,
+        )
+    pages = [line for line in lines if "Project default: page" in line]
+    assert len(pages) == 2
+    assert "page 2 of 2, 50 of 50 calls (100.0%)" in pages[1]
+    assert any("exported 50 calls in 2 pages" in line for line in lines)
