@@ -37,7 +37,8 @@ TRANSIENT = (
 class VoicegainStream(RESTStream[int]):
     """Base stream of the Voicegain API; the page token is ``afterCallId``."""
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+    @override
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Prepare per-project authenticators."""
         super().__init__(*args, **kwargs)
         self._projects = {p.name: p for p in settings.projects(self.config)}

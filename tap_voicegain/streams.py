@@ -38,7 +38,8 @@ class CallsStream(VoicegainStream):
     # Records leave CallNormalizer already typed and checked against this schema.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+    @override
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Set up the record normaliser and the key."""
         super().__init__(*args, **kwargs)
         # One project: callId is unique. Several: nothing in the vendor's docs

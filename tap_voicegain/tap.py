@@ -206,6 +206,7 @@ class TapVoicegain(Tap):
             )
         return errors
 
+    @override
     def discover_streams(self) -> t.Sequence[Stream]:
         """Return the tap's one stream.
 

@@ -28,7 +28,7 @@ from tap_voicegain.simulator import (
 )
 from tap_voicegain.simulator.jwt import read_claims
 
-TOKEN = "test-token"  # noqa: S105 - a test token
+TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
