@@ -19,7 +19,7 @@ def csv_records(text: str, **kwargs) -> list[dict]:
 def test_csv_cells_become_typed_values():
     row = (
         '14603,05-12-2024 6:15:45 PM,0436828,"Núñez, José ""JJ""",873490,'
-        'C_Member|NEW_TAG,'
+        "C_Member|NEW_TAG,"
         '"201897,CC_AGENT_ANSWER,null|179162,CC_ANSWER,on hold, again",'
         '"refund,3|late fee,2","1,1000,left|#,2500,right"'
     )
