@@ -169,7 +169,7 @@ def csv_datetime_parser(zone_name: str) -> Converter:
             )
         except ValueError:
             raise _Bad(expected) from None
-        return _utc_text(moment)
+        return moment.isoformat() if zone is UTC else _utc_text(moment)
 
     return parse
 

@@ -13,17 +13,38 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
 
-class BufferedMsgSpecWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, without a flush (a system call) per record.
+FLUSH_BYTES = 1 << 20  # records are written out in chunks of about 1 MiB
 
-    Records go through stdout's buffer; every other message (STATE above all)
-    flushes it, so a STATE never reaches the target before the records it covers
-    and a killed tap has never announced records it did not write.
+
+class BufferedMsgSpecWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, without a write and flush (system calls) per record.
+
+    Records collect in a buffer of about 1 MiB; every other message (STATE above
+    all) writes the buffer out and flushes it first, so a STATE never reaches the
+    target before the records it covers, and a killed tap has never announced
+    records it did not write.
     """
+
+    def __init__(self) -> None:
+        """Start with an empty buffer."""
+        super().__init__()
+        self._pending = bytearray()
 
     @override
     def write_message(self, message: Message) -> None:
+        # extend() copies: the SDK's serialiser reuses one output buffer.
+        self._pending.extend(self.format_message(message))
+        if message.type != SingerMessageType.RECORD or len(self._pending) > FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out what is buffered.
+
+        The stream calls this when a project is done: the SDK skips a STATE
+        that equals the last one, so records re-sent by a refresh may have no
+        STATE after them.
+        """
         out = sys.stdout.buffer
-        out.write(self.format_message(message))
-        if message.type != SingerMessageType.RECORD:
-            out.flush()
+        out.write(self._pending)
+        out.flush()
+        self._pending.clear()

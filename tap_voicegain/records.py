@@ -272,6 +272,8 @@ class CallNormalizer:
                 continue
             if conv is to_str:  # hot path: a text cell is its own value
                 converted: t.Any = value
+            elif conv is to_int and value.isdigit():  # hot path: plain digits
+                converted = int(value)
             else:
                 try:
                     converted = conv(value)

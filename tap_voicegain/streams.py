@@ -13,6 +13,7 @@ from typing_extensions import override
 
 from tap_voicegain import errors, settings
 from tap_voicegain.client import VoicegainStream
+from tap_voicegain.output import BufferedMsgSpecWriter
 from tap_voicegain.passes import ExportPass, PassPaginator, RefreshPass
 from tap_voicegain.progress import PassProgress
 from tap_voicegain.records import CallNormalizer
@@ -56,6 +57,7 @@ class CallsStream(VoicegainStream):
         self._reported_fields: set[str] = set()
         self.failed_projects: dict[str, str] = {}
         self._all_selected: bool | None = None
+        self._bookmark_state: dict[str, t.Any] | None = None
         self._context_ids = {
             name: settings.jwt_claims(project.token).get("contextId")
             for name, project in self._projects.items()
@@ -110,9 +112,13 @@ class CallsStream(VoicegainStream):
         except Exception as exc:
             if len(self._projects) == 1:
                 raise
-            # Other projects go on; the run still fails at the end (tap.sync_all).
+            # Other projects go on; the run fails after the last one.
             self.failed_projects[project] = f"{type(exc).__name__}: {exc}"
             self.logger.error("Project %s failed: %s", project, exc)  # noqa: TRY400
+        finally:
+            writer = self._tap.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush()
         if project == list(self._projects)[-1] and self.failed_projects:
             # The last project is done: the others' STATE is out, now fail the run.
             self._write_state_message()
@@ -129,6 +135,7 @@ class CallsStream(VoicegainStream):
         context: Context | None,
     ) -> Iterable[dict[str, t.Any]]:
         self._pass = current
+        self._bookmark_state = None
         progress = current.progress
         retries_before = self.retries
         try:
@@ -152,10 +159,16 @@ class CallsStream(VoicegainStream):
         *,
         context: Context | None = None,
     ) -> None:
-        # Overridden (private in the SDK) so the refresh pass, which re-emits
-        # older calls, never moves the bookmark or trips the sort check.
+        # Overridden (private in the SDK): the refresh pass, which re-emits older
+        # calls, never moves the bookmark; and the export pass sets it directly
+        # on the partition's state, which the SDK does with much more work per
+        # record. _read_page has already checked that callIds only increase.
         if self._pass.moves_bookmark:
-            super()._increment_stream_state(latest_record, context=context)
+            state = self._bookmark_state
+            if state is None:
+                state = self._bookmark_state = self.get_context_state(context)
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = latest_record["callId"]
 
     @override
     def _generate_record_messages(
