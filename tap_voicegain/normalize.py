@@ -225,46 +225,60 @@ def _object_list_from_text(
     fields: tuple[tuple[str, Converter], ...],
     expected: str,
 ) -> list[dict[str, t.Any]]:
-    parse = _TEXT_ITEM_PARSERS.get(fields[0][0])
+    parse = _TEXT_CELL_PARSERS.get(fields[0][0])
     if parse is None:  # a list the CSV never carries
         raise _Bad(expected)
     try:
-        return [parse(chunk) for chunk in value.split("|")]
-    except (ValueError, _Bad):
+        return parse(value)
+    except ValueError:
         raise _Bad(expected) from None
 
 
-def _digits(text: str) -> int:
-    if not text.isdigit():
-        raise ValueError(text)
-    return int(text)
+# One function per cell (not per item): wordCloud cells hold dozens of items.
 
 
-def _marker_item(chunk: str) -> dict[str, t.Any]:
-    # time,type,note: the note is free text and may hold commas.
-    time, kind, note = chunk.split(",", 2)
-    return {
-        "time": _digits(time),
-        "type": kind or None,
-        "note": None if note in {"null", ""} else note,
-    }
+def _markers_cell(value: str) -> list[dict[str, t.Any]]:
+    out = []
+    for chunk in value.split("|"):
+        # time,type,note: the note is free text and may hold commas.
+        time, kind, note = chunk.split(",", 2)
+        if not time.isdigit():
+            raise ValueError(time)
+        out.append(
+            {
+                "time": int(time),
+                "type": kind or None,
+                "note": None if note in {"null", ""} else note,
+            }
+        )
+    return out
 
 
-def _word_item(chunk: str) -> dict[str, t.Any]:
-    # phrase,freq: split at the last comma, so a phrase may hold commas.
-    phrase, comma, freq = chunk.rpartition(",")
-    if not comma:
-        raise ValueError(chunk)
-    return {"phrase": phrase or None, "freq": _digits(freq)}
+def _words_cell(value: str) -> list[dict[str, t.Any]]:
+    out = []
+    for chunk in value.split("|"):
+        # phrase,freq: split at the last comma, so a phrase may hold commas.
+        phrase, comma, freq = chunk.rpartition(",")
+        if not comma or not freq.isdigit():
+            raise ValueError(chunk)
+        out.append({"phrase": phrase or None, "freq": int(freq)})
+    return out
 
 
-def _dtmf_item(chunk: str) -> dict[str, t.Any]:
-    dtmf, timestamp, channel = chunk.split(",")
-    return {
-        "dtmf": dtmf or None,
-        "timestamp": _digits(timestamp),
-        "channel": channel or None,
-    }
+def _dtmf_cell(value: str) -> list[dict[str, t.Any]]:
+    out = []
+    for chunk in value.split("|"):
+        dtmf, timestamp, channel = chunk.split(",")
+        if not timestamp.isdigit():
+            raise ValueError(timestamp)
+        out.append(
+            {
+                "dtmf": dtmf or None,
+                "timestamp": int(timestamp),
+                "channel": channel or None,
+            }
+        )
+    return out
 
 
 def _note(value: t.Any) -> str | None:  # noqa: ANN401
@@ -272,11 +286,11 @@ def _note(value: t.Any) -> str | None:  # noqa: ANN401
 
 
 _MARKER = (("time", to_int), ("type", to_str), ("note", _note))
-# CSV cells of these lists, parsed item by item (keyed by the first field).
-_TEXT_ITEM_PARSERS: dict[str, t.Callable[[str], dict[str, t.Any]]] = {
-    "time": _marker_item,
-    "phrase": _word_item,
-    "dtmf": _dtmf_item,
+# CSV cells of these lists (keyed by the first field of their items).
+_TEXT_CELL_PARSERS: dict[str, t.Callable[[str], list[dict[str, t.Any]]]] = {
+    "time": _markers_cell,
+    "phrase": _words_cell,
+    "dtmf": _dtmf_cell,
 }
 _WORD = (("phrase", to_str), ("freq", to_int))
 _DTMF = (("dtmf", to_str), ("timestamp", to_int), ("channel", to_str))
