@@ -184,7 +184,7 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
     if type(value) is str:
         return value.split("|")
     if type(value) is list:
-        out = [to_str(item) for item in value]
+        out = [item if type(item) is str and item else to_str(item) for item in value]
         if None in out:
             msg = "a list of non-empty strings"
             raise _Bad(msg)
@@ -195,7 +195,7 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
 
 def _object_list(
     value: t.Any,  # noqa: ANN401
-    fields: tuple[tuple[str, Converter], ...],
+    fields: tuple[tuple[str, Converter, type], ...],
     expected: str,
 ) -> list[dict[str, t.Any]] | None:
     """List of objects from a JSON array, or from ``a,b,c|a,b,c`` CSV text."""
@@ -210,19 +210,17 @@ def _object_list(
         if type(item) is not dict:
             raise _Bad(expected)
         obj = {}
-        for name, conv in fields:
+        for name, conv, kind in fields:
             field = item.get(name)
             # Hot path: a value already of its column's type is taken as it is.
-            obj[name] = (
-                field if type(field) is _NATURAL[conv] and field != "" else conv(field)
-            )
+            obj[name] = field if type(field) is kind and field != "" else conv(field)
         out.append(obj)
     return out
 
 
 def _object_list_from_text(
     value: str,
-    fields: tuple[tuple[str, Converter], ...],
+    fields: tuple[tuple[str, Converter, type], ...],
     expected: str,
 ) -> list[dict[str, t.Any]]:
     parse = _TEXT_CELL_PARSERS.get(fields[0][0])
@@ -285,30 +283,55 @@ def _note(value: t.Any) -> str | None:  # noqa: ANN401
     return None if value == "null" else to_str(value)
 
 
-_MARKER = (("time", to_int), ("type", to_str), ("note", _note))
+# Item fields: (name, converter, the type taken as it is).
+_MARKER = (("time", to_int, int), ("type", to_str, str), ("note", _note, str))
 # CSV cells of these lists (keyed by the first field of their items).
 _TEXT_CELL_PARSERS: dict[str, t.Callable[[str], list[dict[str, t.Any]]]] = {
     "time": _markers_cell,
     "phrase": _words_cell,
     "dtmf": _dtmf_cell,
 }
-_WORD = (("phrase", to_str), ("freq", to_int))
-_DTMF = (("dtmf", to_str), ("timestamp", to_int), ("channel", to_str))
+_WORD = (("phrase", to_str, str), ("freq", to_int, int))
+_DTMF = (("dtmf", to_str, str), ("timestamp", to_int, int), ("channel", to_str, str))
 _SENTIMENT = (
-    ("speaker", to_str),
-    ("average", to_float),
-    ("final", to_float),
-    ("trend", to_float),
+    ("speaker", to_str, str),
+    ("average", to_float, float),
+    ("final", to_float, float),
+    ("trend", to_float, float),
 )
 
 
 def to_markers(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
     """Markers: ``[{time, type, note}]``."""
+    if type(value) is list:  # hot path: well-typed JSON items, copied as they are
+        out = []
+        for item in value:
+            if type(item) is not dict:
+                break
+            time, kind, note = item.get("time"), item.get("type"), item.get("note")
+            if type(time) is not int or type(kind) is not str or not kind:
+                break
+            if note is not None and (type(note) is not str or not note):
+                break
+            out.append({"time": time, "type": kind, "note": note})
+        else:
+            return out or None
     return _object_list(value, _MARKER, "markers like time,type,note|...")
 
 
 def to_word_cloud(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
     """Word cloud: ``[{phrase, freq}]``."""
+    if type(value) is list:  # hot path: well-typed JSON items, copied as they are
+        out = []
+        for item in value:
+            if type(item) is not dict:
+                break
+            phrase, freq = item.get("phrase"), item.get("freq")
+            if type(phrase) is not str or not phrase or type(freq) is not int:
+                break
+            out.append({"phrase": phrase, "freq": freq})
+        else:
+            return out or None
     return _object_list(value, _WORD, "words like phrase,freq|...")
 
 
@@ -351,5 +374,3 @@ FAST_TYPES: dict[Converter, type] = {
     to_bool: bool,
     to_object: dict,
 }
-# The same for the fields of list items; _note maps "null" only in CSV text.
-_NATURAL: dict[Converter, type] = {**FAST_TYPES, _note: str}

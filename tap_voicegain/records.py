@@ -104,7 +104,16 @@ JSON_ONLY_FIELDS: dict[str, Converter] = {
     "segments": to_object_list,
 }
 
-JSON_FIELDS = {**COMMON_FIELDS, **JSON_ONLY_FIELDS}
+# JSON key -> (record field, converter or None for agent/queue, type kept as is).
+JSON_PLAN: dict[str, tuple[str, Converter | None, type | None]] = {
+    **{key: (key, conv, FAST_TYPES.get(conv)) for key, conv in COMMON_FIELDS.items()},
+    **{
+        key: (key, conv, FAST_TYPES.get(conv)) for key, conv in JSON_ONLY_FIELDS.items()
+    },
+    "callResolved": ("isCallResolved", to_bool, bool),
+    "agent": ("agent", None, None),
+    "queue": ("queue", None, None),
+}
 
 # Nested objects: record sub-field -> (JSON sub-key, CSV column).
 AGENT_FIELDS = {
@@ -153,20 +162,20 @@ class CallNormalizer:
         record = self._template.copy()
         extra: dict[str, t.Any] = {}
         for key, value in raw.items():
-            conv = JSON_FIELDS.get(key)
+            spec = JSON_PLAN.get(key)
+            if spec is None:
+                extra[key] = value
+                continue
+            field, conv, kind = spec
+            # Hot path: a value already of its column's type is kept as it is.
+            if type(value) is kind and value != "":
+                record[field] = value
+                continue
             try:
                 if conv is not None:
-                    # Hot path: a value already of its column's type is kept as is.
-                    kind = FAST_TYPES.get(conv)
-                    record[key] = (
-                        value if type(value) is kind and value != "" else conv(value)
-                    )
-                elif key == "callResolved":
-                    record["isCallResolved"] = to_bool(value)
-                elif key in NESTED:
-                    record[key] = self._nested_json(call_id, key, value, extra)
+                    record[field] = conv(value)
                 else:
-                    extra[key] = value
+                    record[field] = self._nested_json(call_id, key, value, extra)
             except _Bad as bad:
                 raise RecordError(call_id, key, value, bad.expected) from None
         record["callId"] = call_id
