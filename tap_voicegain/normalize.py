@@ -139,39 +139,58 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
     return _utc_text(moment)
 
 
-def csv_datetime_parser(zone_name: str) -> Converter:
-    """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in ``zone_name``."""
-    zone: dt.tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
+class CsvTimeParser:
+    """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
+
+    Calls of one export share few days and at most 86,400 clock readings, so
+    each part is checked once and remembered: the hot path of CSV exports.
+    """
+
     expected = "a time like 05-12-2024 6:15:45 PM"
 
-    def parse(value: t.Any) -> str | None:  # noqa: ANN401
+    def __init__(self, zone_name: str) -> None:
+        """Read times as wall-clock times in ``zone_name`` (IANA)."""
+        self.zone: dt.tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
+        self._days: dict[str, tuple[tuple[int, int, int], str]] = {}
+        self._clocks: dict[str, tuple[int, int, int]] = {}
+
+    def __call__(self, value: t.Any) -> str | None:  # noqa: ANN401
+        """RFC 3339 UTC text of one cell; None for an empty cell."""
         if not value:
             return None
         if "T" in value:  # tolerate RFC 3339 should the API switch
             return to_datetime(value)
         try:
-            day, clock, half = value.split(" ")
+            day, _, clock = value.partition(" ")
+            (ymd, day_text), hms = self._day(day), self._clock(clock)
+        except ValueError:
+            raise _Bad(self.expected) from None
+        if self.zone is UTC:
+            return f"{day_text}T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
+        return _utc_text(dt.datetime(*ymd, *hms, tzinfo=self.zone))
+
+    def _day(self, day: str) -> tuple[tuple[int, int, int], str]:
+        known = self._days.get(day)
+        if known is None:
             month, mday, year = day.split("-")
-            hour, minute, second = clock.split(":")
+            date = dt.date(int(year), int(month), int(mday))  # checks the calendar
+            known = self._days[day] = ((date.year, date.month, date.day), str(date))
+        return known
+
+    def _clock(self, clock: str) -> tuple[int, int, int]:
+        known = self._clocks.get(clock)
+        if known is None:
+            reading, half = clock.split(" ")
+            hour, minute, second = reading.split(":")
             hour_num = int(hour)
             half = half.upper()
             if half not in {"AM", "PM"} or not 1 <= hour_num <= 12:  # noqa: PLR2004
-                raise _Bad(expected)
+                raise ValueError(clock)
             hour_num = hour_num % 12 + (12 if half == "PM" else 0)
-            moment = dt.datetime(
-                int(year),
-                int(month),
-                int(mday),
-                hour_num,
-                int(minute),
-                int(second),
-                tzinfo=zone,
-            )
-        except ValueError:
-            raise _Bad(expected) from None
-        return moment.isoformat() if zone is UTC else _utc_text(moment)
-
-    return parse
+            checked = dt.time(hour_num, int(minute), int(second))  # checks the ranges
+            known = (checked.hour, checked.minute, checked.second)
+            self._clocks[clock] = known
+        return known
 
 
 # --- lists and objects ---

@@ -8,9 +8,9 @@ import typing as t
 
 from tap_voicegain.normalize import (
     FAST_TYPES,
+    CsvTimeParser,
     RecordError,
     _Bad,
-    csv_datetime_parser,
     to_bool,
     to_datetime,
     to_dtmf_events,
@@ -148,7 +148,7 @@ class CallNormalizer:
         """Set the CSV times' zone and whether unknown fields are kept in ``_extra``."""
         self.keep_unknown = keep_unknown
         self.unknown_fields: set[str] = set()
-        self._csv_time = csv_datetime_parser(csv_timezone)
+        self._csv_time = CsvTimeParser(csv_timezone)
         self._template = dict.fromkeys(RECORD_FIELDS)
 
     # --- JSON ---

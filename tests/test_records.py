@@ -67,10 +67,26 @@ def test_csv_empty_cells_are_null_and_calls_without_agent_have_no_agent_object()
     ],
 )
 def test_csv_times_use_the_twelve_hour_clock_in_the_given_zone(cell, expected):
-    (record,) = csv_records(
-        f"callId,startTime\r\n1,{cell}\r\n", csv_timezone="America/Chicago"
+    # The same cells twice: the parser remembers days and clock readings.
+    records = csv_records(
+        f"callId,startTime\r\n1,{cell}\r\n2,{cell}\r\n",
+        csv_timezone="America/Chicago",
     )
-    assert record["startTime"] == expected
+    assert [r["startTime"] for r in records] == [expected, expected]
+
+
+def test_utc_csv_times_match_the_calendar():
+    cells = [
+        "02-29-2024 11:59:59 PM",
+        "12-31-2023 12:00:00 AM",
+        "05-12-2024 6:15:45 PM",
+    ]
+    text = "callId,startTime\r\n" + "".join(f"{i},{c}\r\n" for i, c in enumerate(cells))
+    assert [r["startTime"] for r in csv_records(text)] == [
+        "2024-02-29T23:59:59+00:00",
+        "2023-12-31T00:00:00+00:00",
+        "2024-05-12T18:15:45+00:00",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -80,6 +96,10 @@ def test_csv_times_use_the_twelve_hour_clock_in_the_given_zone(cell, expected):
         ("callId,sentiment", "5,very happy", "sentiment"),
         ("callId,startTime", "5,2024/05/12 18:15", "startTime"),
         ("callId,startTime", "5,05-12-2024 13:15:45 PM", "startTime"),
+        ("callId,startTime", "5,02-30-2024 1:15:45 PM", "startTime"),
+        ("callId,startTime", "5,13-01-2024 1:15:45 PM", "startTime"),
+        ("callId,startTime", "5,05-12-2024 1:61:45 PM", "startTime"),
+        ("callId,endTime", "5,05-12-2024 1:15:45", "endTime"),
         ("callId,isCallResolved", "5,maybe", "isCallResolved"),
         ("callId,markers", "5,201897-CC_ANSWER", "markers"),
         ("callId,wordCloud", "5,refund", "wordCloud"),
