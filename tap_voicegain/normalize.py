@@ -142,8 +142,8 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
 class CsvTimeParser:
     """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
 
-    Calls of one export share few days and at most 86,400 clock readings, so
-    each part is checked once and remembered: the hot path of CSV exports.
+    Calls of one export share few days, so each day is checked against the
+    calendar once and remembered: the hot path of CSV exports.
     """
 
     expected = "a time like 05-12-2024 6:15:45 PM"
@@ -152,7 +152,6 @@ class CsvTimeParser:
         """Read times as wall-clock times in ``zone_name`` (IANA)."""
         self.zone: dt.tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
         self._days: dict[str, tuple[tuple[int, int, int], str]] = {}
-        self._clocks: dict[str, tuple[int, int, int]] = {}
 
     def __call__(self, value: t.Any) -> str | None:  # noqa: ANN401
         """RFC 3339 UTC text of one cell; None for an empty cell."""
@@ -177,20 +176,21 @@ class CsvTimeParser:
             known = self._days[day] = ((date.year, date.month, date.day), str(date))
         return known
 
-    def _clock(self, clock: str) -> tuple[int, int, int]:
-        known = self._clocks.get(clock)
-        if known is None:
-            reading, half = clock.split(" ")
-            hour, minute, second = reading.split(":")
-            hour_num = int(hour)
-            half = half.upper()
-            if half not in {"AM", "PM"} or not 1 <= hour_num <= 12:  # noqa: PLR2004
-                raise ValueError(clock)
-            hour_num = hour_num % 12 + (12 if half == "PM" else 0)
-            checked = dt.time(hour_num, int(minute), int(second))  # checks the ranges
-            known = (checked.hour, checked.minute, checked.second)
-            self._clocks[clock] = known
-        return known
+    @staticmethod
+    def _clock(clock: str) -> tuple[int, int, int]:
+        # Not remembered: clock readings rarely repeat within an export.
+        reading, half = clock.split(" ")
+        hour, minute, second = reading.split(":")
+        hour_num, minute_num, second_num = int(hour), int(minute), int(second)
+        half = half.upper()
+        if (
+            half not in {"AM", "PM"}
+            or not 1 <= hour_num <= 12  # noqa: PLR2004
+            or not 0 <= minute_num <= 59  # noqa: PLR2004
+            or not 0 <= second_num <= 59  # noqa: PLR2004
+        ):
+            raise ValueError(clock)
+        return hour_num % 12 + (12 if half == "PM" else 0), minute_num, second_num
 
 
 # --- lists and objects ---
