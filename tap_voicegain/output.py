@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import typing as t
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.singerlib import SingerMessageType
 from typing_extensions import override
 
@@ -35,6 +36,22 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         # extend() copies: the SDK's serialiser reuses one output buffer.
         self._pending.extend(self.format_message(message))
         if message.type != SingerMessageType.RECORD or len(self._pending) > FLUSH_BYTES:
+            self.flush()
+
+    def write_record(
+        self, stream: str, record: dict[str, t.Any], version: int | None
+    ) -> None:
+        """Write a RECORD message without building a message object."""
+        message: dict[str, t.Any] = {
+            "type": "RECORD",
+            "stream": stream,
+            "record": record,
+        }
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = dt.datetime.now(dt.timezone.utc)
+        self._pending.extend(serialize_jsonl(message))
+        if len(self._pending) > FLUSH_BYTES:
             self.flush()
 
     def flush(self) -> None:
