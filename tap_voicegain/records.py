@@ -126,6 +126,10 @@ AGENT_FIELDS = {
 QUEUE_FIELDS = {"id": ("queueId", "queue.id"), "name": ("name", "queue.name")}
 NESTED = {"agent": AGENT_FIELDS, "queue": QUEUE_FIELDS}
 
+NESTED_JSON_PAIRS = {
+    parent: tuple((field, json_key) for field, (json_key, _) in fields.items())
+    for parent, fields in NESTED.items()
+}
 NESTED_JSON_KEYS = {
     parent: frozenset(json_key for json_key, _ in fields.values())
     for parent, fields in NESTED.items()
@@ -161,8 +165,9 @@ class CallNormalizer:
         call_id = self._call_id(raw.get("callId"))
         record = self._template.copy()
         extra: dict[str, t.Any] = {}
+        plan = JSON_PLAN.get  # a local name: this loop runs for every key of every call
         for key, value in raw.items():
-            spec = JSON_PLAN.get(key)
+            spec = plan(key)
             if spec is None:
                 extra[key] = value
                 continue
@@ -194,24 +199,24 @@ class CallNormalizer:
             msg = "a JSON object"
             raise _Bad(msg)
         out: dict[str, t.Any] = {}
-        for field, (json_key, _) in NESTED[key].items():
+        found = False
+        for field, json_key in NESTED_JSON_PAIRS[key]:
             sub = value.get(json_key)
             if type(sub) is str and sub:
                 out[field] = sub
+                found = True
                 continue
             try:
-                out[field] = to_str(sub)
+                out[field] = converted = to_str(sub)
             except _Bad as bad:
                 raise RecordError(
-                    call_id,
-                    f"{key}.{json_key}",
-                    value.get(json_key),
-                    bad.expected,
+                    call_id, f"{key}.{json_key}", sub, bad.expected
                 ) from None
-        if not value.keys() <= NESTED_JSON_KEYS[key]:
+            found = found or converted is not None
+        if len(value) > len(out) or not value.keys() <= NESTED_JSON_KEYS[key]:
             for sub_key in value.keys() - NESTED_JSON_KEYS[key]:
                 extra[f"{key}.{sub_key}"] = value[sub_key]
-        return out if any(v is not None for v in out.values()) else None
+        return out if found else None
 
     # --- CSV ---
 
