@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import signal
 import sys
 import typing as t
 
@@ -11,10 +13,13 @@ from singer_sdk.singerlib import SingerMessageType
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from singer_sdk.singerlib.encoding.simple import Message
 
 
 FLUSH_BYTES = 1 << 20  # records are written out in chunks of about 1 MiB
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
@@ -61,7 +66,23 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         that equals the last one, so records re-sent by a refresh may have no
         STATE after them.
         """
-        out = sys.stdout.buffer
-        out.write(self._pending)
-        out.flush()
-        self._pending.clear()
+        # SIGTERM/SIGINT handlers write a STATE through this writer. Held back
+        # until the buffer is out, so a handler never finds it half written
+        # (which would repeat records, or put the STATE before them).
+        with _signals_held():
+            out = sys.stdout.buffer
+            out.write(self._pending)
+            out.flush()
+            self._pending.clear()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):  # not on Windows
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)

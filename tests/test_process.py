@@ -45,68 +45,62 @@ def records_and_bookmark(messages):
     return ids, (bookmark(states[-1]) if states else None)
 
 
+def start_stalled_export(tmp_path, sim, *, per_page, stall_after):
+    """Start the tap; the request after ``stall_after`` pages hangs for a while."""
+    sim.inject("delay", after=stall_after, seconds=8)
+    config = write_json(
+        tmp_path / "config.json",
+        {"jwt_token": "t", "api_url": sim.url, "per_page": per_page, **FAST},
+    )
+    return config, start_tap(config)
+
+
+def resume_from_last_state(tmp_path, config, messages) -> list[int]:
+    """Run the tap again from the last STATE in ``messages``; its callIds."""
+    last = [m for m in messages if m["type"] == "STATE"][-1]["value"]
+    state = write_json(tmp_path / "state.json", last)
+    resumed = subprocess.run(
+        tap_command(config, state),
+        capture_output=True,
+        env=tap_env(),
+        check=True,
+        timeout=60,
+    )
+    return records_and_bookmark(parse_messages(resumed.stdout))[0]
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_mid_run_writes_the_state_of_what_was_emitted(tmp_path, signum):
     calls = make_calls(200, seed=21)
     with VoicegainSimulator(calls, token="t") as sim:
-        # Page 4 hangs for a while: the signal arrives while the tap waits for it.
-        sim.inject("delay", after=3, seconds=8)
-        config = write_json(
-            tmp_path / "config.json",
-            {"jwt_token": "t", "api_url": sim.url, "per_page": 20, **FAST},
+        # The signal arrives while the tap waits for page 4.
+        config, process = start_stalled_export(
+            tmp_path, sim, per_page=20, stall_after=3
         )
-        process = start_tap(config)
         head = read_until_states(process, 3)
         process.send_signal(signum)
         rest, _ = process.communicate(timeout=30)
-        ids, mark = records_and_bookmark(parse_messages(head + rest))
+        messages = parse_messages(head + rest)
+        ids, mark = records_and_bookmark(messages)
         assert ids == [int(c["callId"]) for c in calls[:60]]
         assert mark == ids[-1]  # state of exactly what was emitted
-
-        state = write_json(
-            tmp_path / "state.json",
-            [m for m in parse_messages(head + rest) if m["type"] == "STATE"][-1][
-                "value"
-            ],
-        )
-        resumed = subprocess.run(
-            tap_command(config, state),
-            capture_output=True,
-            env=tap_env(),
-            check=True,
-            timeout=60,
-        )
-    more, _ = records_and_bookmark(parse_messages(resumed.stdout))
+        more = resume_from_last_state(tmp_path, config, messages)
     assert ids + more == [int(c["callId"]) for c in calls]
 
 
 def test_a_run_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(tmp_path):
     calls = make_calls(300, seed=22)
     with VoicegainSimulator(calls, token="t") as sim:
-        sim.inject("delay", after=5, seconds=8)
-        config = write_json(
-            tmp_path / "config.json",
-            {"jwt_token": "t", "api_url": sim.url, "per_page": 25, **FAST},
+        config, process = start_stalled_export(
+            tmp_path, sim, per_page=25, stall_after=5
         )
-        process = start_tap(config)
         head = read_until_states(process, 4)
         process.kill()
         rest, _ = process.communicate(timeout=30)
         messages = parse_messages(head + rest)
         ids, mark = records_and_bookmark(messages)
         assert mark is not None and mark <= ids[-1]
-        state = write_json(
-            tmp_path / "state.json",
-            [m for m in messages if m["type"] == "STATE"][-1]["value"],
-        )
-        resumed = subprocess.run(
-            tap_command(config, state),
-            capture_output=True,
-            env=tap_env(),
-            check=True,
-            timeout=60,
-        )
-    more, _ = records_and_bookmark(parse_messages(resumed.stdout))
+        more = resume_from_last_state(tmp_path, config, messages)
     assert more[0] > mark  # nothing before the bookmark comes again
     assert sorted(set(ids + more)) == [int(c["callId"]) for c in calls]  # nothing lost
 
