@@ -96,17 +96,10 @@ class CallsStream(VoicegainStream):
         try:
             progress = PassProgress(project, self.starting_call_id(context), per_page)
             yield from self._read_pass(ExportPass(progress), context)
-            days = int(self.config.get("refresh_window_days") or 0)
-            if days > 0:
-                since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
-                from_time = self.config.get("from_time")
-                since_text = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-                if from_time and from_time > since_text:
-                    since_text = from_time
+            since = self._refresh_since()
+            if since is not None:
                 refresh = RefreshPass(
-                    PassProgress(project, 0, per_page),
-                    progress.last_call_id,
-                    since_text,
+                    PassProgress(project, 0, per_page), progress.last_call_id, since
                 )
                 yield from self._read_pass(refresh, context)
         except Exception as exc:
@@ -128,6 +121,24 @@ class CallsStream(VoicegainStream):
             count = len(self.failed_projects)
             msg = f"{count} of the configured projects failed: {listed}"
             raise errors.ProjectsFailedError(msg)
+
+    def _refresh_since(self) -> str | None:
+        """``fromTime`` of the refresh pass: N days ago, or ``from_time`` if later."""
+        days = int(self.config.get("refresh_window_days") or 0)
+        if days <= 0:
+            return None
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+        from_time = self.config.get("from_time")
+        if from_time:
+            # Compared as instants: the setting may carry any UTC offset.
+            configured = dt.datetime.fromisoformat(
+                str(from_time).replace("Z", "+00:00")
+            )
+            if configured.tzinfo is None:
+                configured = configured.replace(tzinfo=dt.timezone.utc)
+            if configured > since:
+                return str(from_time)
+        return since.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _read_pass(
         self,

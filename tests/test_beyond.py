@@ -163,3 +163,29 @@ def test_single_project_keeps_call_id_as_its_key(sim, config):
     assert schema["key_properties"] == ["callId"]
     assert {r["project"] for r in run.records} == {"default"}
     assert len(exported(sim.calls)) == len(run.records)
+
+
+def test_the_refresh_window_starts_at_from_time_when_that_is_later():
+    calls = recent_calls(20, seed=44)
+    later = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).replace(
+        microsecond=0
+    )
+    from_time = later.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat()
+    with VoicegainSimulator(calls, token="t") as sim:
+        run_tap(
+            {
+                "jwt_token": "t",
+                "api_url": sim.url,
+                "refresh_window_days": 7,
+                "from_time": from_time,
+            }
+        )
+        refresh = [r for r in sim.requests if "sort_by" in r.params]
+        with_window = run_tap(
+            {"jwt_token": "t", "api_url": sim.url, "refresh_window_days": 7}
+        )
+        plain = [r for r in sim.requests if "sort_by" in r.params][len(refresh) :]
+    assert refresh[0].params["fromTime"] == [from_time]
+    assert plain[0].params["fromTime"][0].endswith("Z")
+    assert plain[0].params["fromTime"][0] < later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert with_window.records
