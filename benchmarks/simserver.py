@@ -11,18 +11,15 @@ asked for every page, answering costs the same small constant for every client.
 from __future__ import annotations
 
 import contextlib
-import re
-import subprocess
-import sys
-import threading
 import typing as t
+
+from tap_voicegain.simulator.launch import LaunchError, launched
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
 TOKEN = "benchmark-token"  # noqa: S105 - the simulator's token, not a secret
-READY = re.compile(r"Voicegain simulator on (\S+) \((\d+) calls\)")
 START_TIMEOUT_S = 900.0  # 200,000 calls take about a minute to generate and render
 
 
@@ -33,48 +30,9 @@ class SimulatorError(RuntimeError):
 @contextlib.contextmanager
 def serve(calls: int, log: Path, seed: int = 0) -> Iterator[str]:
     """Serve ``calls`` generated calls; yield the API base URL (``…/v1``)."""
-    command = [
-        sys.executable,
-        "-m",
-        "tap_voicegain.simulator",
-        "--calls",
-        str(calls),
-        "--seed",
-        str(seed),
-        "--port",
-        "0",
-        "--token",
-        TOKEN,
-        "--prerender",
-    ]
-    with log.open("wb") as err:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err)
+    args = ["--calls", str(calls), "--seed", str(seed), "--token", TOKEN, "--prerender"]
     try:
-        yield _wait_ready(process, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-def _wait_ready(process: subprocess.Popen[bytes], log: Path) -> str:
-    """The URL from the simulator's first line, once it listens."""
-    stdout = process.stdout
-    assert stdout is not None  # noqa: S101 - Popen(stdout=PIPE)
-    lines: list[bytes] = []
-    reader = threading.Thread(
-        target=lambda: lines.append(stdout.readline()), daemon=True
-    )
-    reader.start()
-    reader.join(START_TIMEOUT_S)
-    match = READY.search(lines[0].decode()) if lines else None
-    if match is None:
-        tail = log.read_text(errors="replace")[-2000:]
-        msg = f"the simulator did not start (exit status {process.poll()}):\n{tail}"
-        raise SimulatorError(msg)
-    return match.group(1)
+        with launched(args, log=log, timeout=START_TIMEOUT_S) as sim:
+            yield sim.url
+    except LaunchError as exc:
+        raise SimulatorError(str(exc)) from exc

@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import re
-import selectors
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import time
 import typing as t
 import urllib.request
 from pathlib import Path
+
+from tap_voicegain.simulator.launch import LaunchError, launched
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -41,7 +42,6 @@ TAP, TARGET = "tap-voicegain", "target-duckdb"
 STATE_ID = f"dev:{TAP}-to-{TARGET}"  # meltano.yml's default environment is dev
 SCHEMA = "voicegain"  # target-duckdb's default_target_schema in meltano.yml
 
-_BANNER = re.compile(r"Voicegain simulator on (http://\S+) \((\d+) calls\)")
 _PAGE = re.compile(r"tap-voicegain\s+(Project \S+: page .*?)\s*$")
 _LOADING = re.compile(r"target-duckdb\s+Loading (\d+) rows into")
 _METRIC = re.compile(r"\btap-voicegain\s+METRIC: (\{.*\})\s*$")
@@ -69,59 +69,16 @@ def heading(text: str) -> None:
 @contextlib.contextmanager
 def simulator(calls: int, seed: int) -> Iterator[str]:
     """Run ``python -m tap_voicegain.simulator`` on a free port; yield its URL."""
-    log = (WORKDIR / "simulator.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tap_voicegain.simulator",
-            "--calls",
-            str(calls),
-            "--port",
-            "0",
-            "--token",
-            TOKEN,
-            "--seed",
-            str(seed),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
+    args = ["--calls", str(calls), "--token", TOKEN, "--seed", str(seed)]
     try:
-        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
-        line = _first_line(proc, timeout=60)
-        match = _BANNER.search(line)
-        if match is None:
-            msg = f"the simulator did not start: {line!r} (see {log.name})"
-            raise DemoError(msg)
-        say(f"   {line.strip()} [pid {proc.pid}]")
-        yield match.group(1)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
+        with launched(args, log=WORKDIR / "simulator.log", cwd=ROOT) as sim:
+            say(f"   {sim.banner} [pid {sim.pid}]")
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-        say(f"   simulator stopped (pid {proc.pid})")
-
-
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    assert proc.stdout is not None  # noqa: S101
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            msg = f"the simulator printed nothing within {timeout:.0f} s"
-            raise DemoError(msg)
-    line = proc.stdout.readline()
-    if not line:
-        msg = f"the simulator exited ({proc.wait()}); see {WORKDIR / 'simulator.log'}"
-        raise DemoError(msg)
-    return line
+                yield sim.url
+            finally:
+                say(f"   stopping the simulator (pid {sim.pid})")
+    except LaunchError as exc:
+        raise DemoError(str(exc)) from exc
 
 
 def add_calls(api_url: str, count: int) -> dict[str, t.Any]:
