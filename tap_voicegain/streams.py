@@ -207,6 +207,16 @@ class CallsStream(VoicegainStream):
             and not maps[0].flattening_enabled
         )
 
+    @override
+    def generate_child_contexts(
+        self,
+        record: dict[str, t.Any],
+        context: Context | None,
+    ) -> Iterable[Context | None]:
+        # No child streams: nothing to hand down, and no per-record work for it.
+        if self.child_streams:  # pragma: no cover - the tap defines none
+            yield from super().generate_child_contexts(record, context)
+
     # --- requests ---
 
     @override
