@@ -44,6 +44,16 @@ def bookmark(state: dict[str, t.Any], project: str = "default") -> int | None:
     return None
 
 
+def state_with_bookmark(mark: t.Any, project: str = "default") -> dict[str, t.Any]:
+    """A STATE value holding ``mark`` as the callId bookmark of ``project``."""
+    partition = {
+        "context": {"project": project},
+        "replication_key": "callId",
+        "replication_key_value": mark,
+    }
+    return {"bookmarks": {"calls": {"partitions": [partition]}}}
+
+
 def run_tap(
     config: dict[str, t.Any],
     state: dict[str, t.Any] | None = None,

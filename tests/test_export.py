@@ -7,7 +7,7 @@ import pytest
 from tap_voicegain.simulator import VoicegainSimulator, make_calls
 from tests.conftest import TOKEN
 from tests.oracle import GUIDE_FIELDS, expected_guide_fields, exported
-from tests.singer_output import bookmark, run_tap
+from tests.singer_output import bookmark, run_tap, state_with_bookmark
 
 
 def test_json_records_carry_every_guide_field_of_the_source(sim, config):
@@ -322,19 +322,7 @@ def test_deselected_columns_are_not_emitted(sim, config):
 
 @pytest.mark.parametrize("mark", ["abc", -5, 1.5])
 def test_a_bad_bookmark_in_state_is_refused_naming_the_project(sim, config, mark):
-    state = {
-        "bookmarks": {
-            "calls": {
-                "partitions": [
-                    {
-                        "context": {"project": "default"},
-                        "replication_key": "callId",
-                        "replication_key_value": mark,
-                    }
-                ]
-            }
-        }
-    }
+    state = state_with_bookmark(mark)
     run = run_tap(config, state=state, expect_error=True)
     assert "bookmark for project 'default'" in str(run.error)
     assert repr(mark) in str(run.error)
@@ -345,18 +333,6 @@ def test_a_bad_bookmark_in_state_is_refused_naming_the_project(sim, config, mark
 def test_a_bookmark_stored_as_text_is_read_as_a_number(sim, config):
     first = run_tap(config)
     middle = first.call_ids[100]
-    state = {
-        "bookmarks": {
-            "calls": {
-                "partitions": [
-                    {
-                        "context": {"project": "default"},
-                        "replication_key": "callId",
-                        "replication_key_value": str(middle),
-                    }
-                ]
-            }
-        }
-    }
+    state = state_with_bookmark(str(middle))
     run = run_tap(config, state=state)
     assert run.call_ids == first.call_ids[101:]
