@@ -14,6 +14,9 @@ $(BIN)/tap-voicegain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
 	$(BIN)/python -m pip install --quiet -e . --group dev
+	@# The simulator (voicegain_sim/) is not in the tap's wheel: the repository
+	@# root goes on the dev virtualenv's path so demo, benchmark and tests find it.
+	$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'voicegain-repo.pth').write_text('$(CURDIR)\\n')"
 	@touch $@
 
 install: $(BIN)/tap-voicegain  ## the tap and its test/lint/typing tools in .venv

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The simulator in its own process, so its work is never part of a measurement.
 
-It is the repo's own command line, ``python -m tap_voicegain.simulator
+It is the repo's own command line, ``python -m voicegain_sim
 --prerender``: every call is rendered (JSON and CSV) before it listens, and each
 page body is cached the first time it is asked for, so once a first pass has
 asked for every page, answering costs the same small constant for every client.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import typing as t
 
-from tap_voicegain.simulator.launch import LaunchError, launched
+from voicegain_sim.launch import LaunchError, launched
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

@@ -30,7 +30,7 @@ import typing as t
 import urllib.request
 from pathlib import Path
 
-from tap_voicegain.simulator.launch import LaunchError, launched
+from voicegain_sim.launch import LaunchError, launched
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -68,7 +68,7 @@ def heading(text: str) -> None:
 
 @contextlib.contextmanager
 def simulator(calls: int, seed: int) -> Iterator[str]:
-    """Run ``python -m tap_voicegain.simulator`` on a free port; yield its URL."""
+    """Run ``python -m voicegain_sim`` on a free port; yield its URL."""
     args = ["--calls", str(calls), "--token", TOKEN, "--seed", str(seed)]
     try:
         with launched(args, log=WORKDIR / "simulator.log", cwd=ROOT) as sim:

@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tap_voicegain.errors import ProjectsFailedError
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 from tests.oracle import exported
 from tests.singer_output import bookmark, run_tap
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_voicegain.simulator import make_jwt
+from voicegain_sim import make_jwt
 from tap_voicegain.tap import TapVoicegain
 from tests.conftest import TOKEN
 from tests.singer_output import run_tap

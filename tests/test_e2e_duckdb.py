@@ -16,7 +16,7 @@ from singer_sdk.helpers.capabilities import (
     STREAM_MAPS_CONFIG,
 )
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 from tap_voicegain.tap import TapVoicegain
 from tests import e2e_support as e2e
 from tests.oracle import exported

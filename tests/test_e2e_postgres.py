@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 from tests import e2e_support as e2e
 from tests.oracle import exported
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 from tests.conftest import TOKEN
 from tests.oracle import GUIDE_FIELDS, expected_guide_fields, exported
 from tests.singer_output import bookmark, run_tap, state_with_bookmark

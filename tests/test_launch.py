@@ -7,7 +7,7 @@ import os
 import pytest
 import requests
 
-from tap_voicegain.simulator.launch import LaunchError, launched
+from voicegain_sim.launch import LaunchError, launched
 
 
 def test_launched_simulator_serves_then_stops(tmp_path):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls, make_jwt
+from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 from tests.singer_output import bookmark
 from tests.tap_process import (
     parse_messages,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 from tests.tap_process import tap_command, tap_env, write_json
 
 JSON_LOGGING = """\

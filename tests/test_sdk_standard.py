@@ -12,7 +12,7 @@ import typing as t
 import pytest
 from singer_sdk.testing import get_tap_test_class
 
-from tap_voicegain.simulator import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls
 from tap_voicegain.tap import TapVoicegain
 
 if t.TYPE_CHECKING:

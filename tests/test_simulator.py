@@ -19,14 +19,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tap_voicegain.simulator import (
+from voicegain_sim import (
     CSV_COLUMNS,
     VoicegainSimulator,
     make_calls,
     make_jwt,
     render_csv,
 )
-from tap_voicegain.simulator.jwt import read_claims
+from voicegain_sim.jwt import read_claims
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -578,7 +578,7 @@ def test_cli_serves_until_sigterm():
         [
             sys.executable,
             "-m",
-            "tap_voicegain.simulator",
+            "voicegain_sim",
             "--calls",
             "12",
             "--port",

@@ -4,7 +4,7 @@
 
 Tests start :class:`VoicegainSimulator` in-process; the demo and the benchmark
 want it in its own process (so its work is never measured, and it outlives no
-one): :func:`launched` starts ``python -m tap_voicegain.simulator --port 0``,
+one): :func:`launched` starts ``python -m voicegain_sim --port 0``,
 waits for its banner and yields the API URL, and stops it on the way out.
 """
 
@@ -56,7 +56,7 @@ def launched(
     Raises:
         LaunchError: No banner within ``timeout``, or the child exited.
     """
-    command = [sys.executable, "-m", "tap_voicegain.simulator", *args, "--port", "0"]
+    command = [sys.executable, "-m", "voicegain_sim", *args, "--port", "0"]
     with log.open("wb") as err:
         process = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
             command, stdout=subprocess.PIPE, stderr=err, cwd=cwd

@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from tap_voicegain.simulator.handler import API_PREFIX, SimHTTPServer
-from tap_voicegain.simulator.state import SimState
+from voicegain_sim.handler import API_PREFIX, SimHTTPServer
+from voicegain_sim.state import SimState
 
 if TYPE_CHECKING:
     from types import TracebackType

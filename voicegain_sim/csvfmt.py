@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from tap_voicegain.simulator.times import parse_rfc3339
+from voicegain_sim.times import parse_rfc3339
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from tap_voicegain.simulator.times import parse_rfc3339
+from voicegain_sim.times import parse_rfc3339
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

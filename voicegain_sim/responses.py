@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlencode
 
-from tap_voicegain.simulator.csvfmt import render_csv
+from voicegain_sim.csvfmt import render_csv
 
 if TYPE_CHECKING:
-    from tap_voicegain.simulator.prerender import Fragments
-    from tap_voicegain.simulator.query import Query
+    from voicegain_sim.prerender import Fragments
+    from voicegain_sim.query import Query
 
 JSON_TYPE: Final[str] = "application/json"
 CSV_TYPE: Final[str] = "text/csv; charset=utf-8"

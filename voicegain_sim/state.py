@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from tap_voicegain.simulator.data import clone_calls, continue_calls, make_calls
-from tap_voicegain.simulator.faults import Fault, FaultQueue
-from tap_voicegain.simulator.jwt import is_expired
-from tap_voicegain.simulator.prerender import Fragments
-from tap_voicegain.simulator.query import CallIndex, QueryError, parse_query
-from tap_voicegain.simulator.responses import (
+from voicegain_sim.data import clone_calls, continue_calls, make_calls
+from voicegain_sim.faults import Fault, FaultQueue
+from voicegain_sim.jwt import is_expired
+from voicegain_sim.prerender import Fragments
+from voicegain_sim.query import CallIndex, QueryError, parse_query
+from voicegain_sim.responses import (
     CALLID_MODES,
     Response,
     error_response,
@@ -240,7 +240,7 @@ class SimState:
         Faults queue up: each starts once the previous one is used up.
 
         Args:
-            fault: Kind, see :mod:`tap_voicegain.simulator.faults`.
+            fault: Kind, see :mod:`voicegain_sim.faults`.
             times: Number of requests that get the fault.
             after: Good requests to let pass before the fault starts.
             **opts: Kind options (``status``: code, retry_after, body;

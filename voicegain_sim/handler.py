@@ -14,12 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qs, urlsplit
 
-from tap_voicegain.simulator.faults import faulty_response
-from tap_voicegain.simulator.responses import Response, dump_json, error_response
+from voicegain_sim.faults import faulty_response
+from voicegain_sim.responses import Response, dump_json, error_response
 
 if TYPE_CHECKING:
-    from tap_voicegain.simulator.faults import Fault
-    from tap_voicegain.simulator.state import RecordedRequest, SimState
+    from voicegain_sim.faults import Fault
+    from voicegain_sim.state import RecordedRequest, SimState
 
 API_PREFIX: Final[str] = "/v1"
 CALLS_PATH: Final[str] = f"{API_PREFIX}/sa/call"

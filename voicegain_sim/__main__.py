@@ -3,7 +3,7 @@
 """Command line: serve a simulated Voicegain API until SIGTERM/SIGINT.
 
 Example:
-    python -m tap_voicegain.simulator --calls 3000 --port 8765 --token demo-token
+    python -m voicegain_sim --calls 3000 --port 8765 --token demo-token
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from tap_voicegain.simulator.data import make_calls
-from tap_voicegain.simulator.server import VoicegainSimulator
+from voicegain_sim.data import make_calls
+from voicegain_sim.server import VoicegainSimulator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tap_voicegain.simulator",
+        prog="python -m voicegain_sim",
         description="Serve a simulated Voicegain /v1/sa/call API on loopback.",
     )
     parser.add_argument("--calls", type=int, default=3000, help="calls to generate")

@@ -8,11 +8,11 @@ environment is read until :meth:`VoicegainSimulator.start` is called.
 
 from __future__ import annotations
 
-from tap_voicegain.simulator.csvfmt import CSV_COLUMNS, render_csv
-from tap_voicegain.simulator.data import make_calls
-from tap_voicegain.simulator.jwt import make_jwt
-from tap_voicegain.simulator.server import VoicegainSimulator
-from tap_voicegain.simulator.state import RecordedRequest
+from voicegain_sim.csvfmt import CSV_COLUMNS, render_csv
+from voicegain_sim.data import make_calls
+from voicegain_sim.jwt import make_jwt
+from voicegain_sim.server import VoicegainSimulator
+from voicegain_sim.state import RecordedRequest
 
 __all__ = [
     "CSV_COLUMNS",

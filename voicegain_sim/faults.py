@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
-from tap_voicegain.simulator.csvfmt import CSV_COLUMNS, render_csv
-from tap_voicegain.simulator.responses import (
+from voicegain_sim.csvfmt import CSV_COLUMNS, render_csv
+from voicegain_sim.responses import (
     CSV_TYPE,
     JSON_TYPE,
     Response,

@@ -13,9 +13,9 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from tap_voicegain.simulator.csvfmt import CSV_COLUMNS, csv_cells
-from tap_voicegain.simulator.gcpause import paused_gc
-from tap_voicegain.simulator.responses import dump_json
+from voicegain_sim.csvfmt import CSV_COLUMNS, csv_cells
+from voicegain_sim.gcpause import paused_gc
+from voicegain_sim.responses import dump_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

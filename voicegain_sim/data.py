@@ -11,16 +11,16 @@ import string
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from tap_voicegain.simulator import vocab
-from tap_voicegain.simulator.gcpause import paused_gc
-from tap_voicegain.simulator.randomness import (
+from voicegain_sim import vocab
+from voicegain_sim.gcpause import paused_gc
+from voicegain_sim.randomness import (
     chance,
     pick,
     rand_int,
     rand_uuid,
     some,
 )
-from tap_voicegain.simulator.times import format_rfc3339, parse_rfc3339
+from voicegain_sim.times import format_rfc3339, parse_rfc3339
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
