@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import typing as t
 from zoneinfo import ZoneInfo
 
@@ -42,12 +43,16 @@ class RecordError(ValueError):
         self.field = field
 
 
-class _Bad(Exception):  # noqa: N818 - internal signal, wrapped into RecordError
+class BadValue(Exception):  # noqa: N818 - a signal, wrapped into RecordError
+    """A converter's answer to a value that does not fit: what was expected."""
+
     def __init__(self, expected: str) -> None:
+        """Say what the column accepts."""
+        super().__init__(expected)
         self.expected = expected
 
 
-# --- scalar converters: value -> typed value or None; raise _Bad on misfit ---
+# --- scalar converters: value -> typed value or None; raise BadValue on misfit ---
 
 
 def to_int(value: t.Any) -> int | None:  # noqa: ANN401
@@ -59,12 +64,14 @@ def to_int(value: t.Any) -> int | None:  # noqa: ANN401
         return None
     if kind is str:
         text = value.strip()
-        if text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
+        digits = text[1:] if text[:1] == "-" else text
+        # ASCII only: str.isdigit() also accepts "²" (int() refuses it) and "٩".
+        if digits.isascii() and digits.isdigit():
             return int(text)
     elif kind is float and value.is_integer():
         return int(value)
     msg = "an integer"
-    raise _Bad(msg)
+    raise BadValue(msg)
 
 
 def to_float(value: t.Any) -> float | None:  # noqa: ANN401
@@ -79,13 +86,13 @@ def to_float(value: t.Any) -> float | None:  # noqa: ANN401
             number = float(value)
         except ValueError:
             msg = "a number"
-            raise _Bad(msg) from None
+            raise BadValue(msg) from None
     else:
         msg = "a number"
-        raise _Bad(msg)
+        raise BadValue(msg)
     if not math.isfinite(number):
         msg = "a finite number"
-        raise _Bad(msg)
+        raise BadValue(msg)
     return number
 
 
@@ -99,7 +106,7 @@ def to_str(value: t.Any) -> str | None:  # noqa: ANN401
     if kind is int:
         return str(value)
     msg = "a string"
-    raise _Bad(msg)
+    raise BadValue(msg)
 
 
 def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
@@ -115,11 +122,55 @@ def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
         if lowered == "false":
             return False
     msg = "true or false"
-    raise _Bad(msg)
+    raise BadValue(msg)
 
 
 def _utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).isoformat()
+
+
+# RFC 3339, parsed the same on every Python (3.10's fromisoformat refuses "Z"
+# and fractions of other than 3 or 6 digits). ASCII digits only.
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:[.,]([0-9]+))?([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
+_ZONES: dict[str, dt.tzinfo] = {"Z": UTC, "z": UTC, "+00:00": UTC}
+
+
+def _zone(text: str | None) -> dt.tzinfo:
+    if text is None:
+        return UTC  # zone-less: taken as UTC
+    zone = _ZONES.get(text)
+    if zone is None:
+        sign = -1 if text[0] == "-" else 1
+        hours, minutes = int(text[1:3]), int(text[-2:])
+        zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        _ZONES[text] = zone
+    return zone
+
+
+def parse_datetime(value: str) -> dt.datetime:
+    """An aware datetime from RFC 3339 text; zone-less text is taken as UTC.
+
+    Raises:
+        ValueError: not RFC 3339, or not a date on the calendar.
+    """
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValueError(value)
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    return dt.datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        int(second),
+        micro,
+        tzinfo=_zone(zone),
+    )
 
 
 def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
@@ -128,14 +179,12 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
         return None
     if type(value) is not str:
         msg = "an RFC 3339 date-time"
-        raise _Bad(msg)
+        raise BadValue(msg)
     try:
-        moment = dt.datetime.fromisoformat(value)
+        moment = parse_datetime(value)
     except ValueError:
         msg = "an RFC 3339 date-time"
-        raise _Bad(msg) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        raise BadValue(msg) from None
     return _utc_text(moment)
 
 
@@ -163,7 +212,7 @@ class CsvTimeParser:
             day, _, clock = value.partition(" ")
             (ymd, day_text), hms = self._day(day), self._clock(clock)
         except ValueError:
-            raise _Bad(self.expected) from None
+            raise BadValue(self.expected) from None
         if self.zone is UTC:
             return f"{day_text}T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
         return _utc_text(dt.datetime(*ymd, *hms, tzinfo=self.zone))
@@ -206,10 +255,10 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
         out = [item if type(item) is str and item else to_str(item) for item in value]
         if None in out:
             msg = "a list of non-empty strings"
-            raise _Bad(msg)
+            raise BadValue(msg)
         return t.cast("list[str]", out)
     msg = "a list of strings"
-    raise _Bad(msg)
+    raise BadValue(msg)
 
 
 def _object_list(
@@ -223,11 +272,11 @@ def _object_list(
     if type(value) is str:
         return _object_list_from_text(value, fields, expected)
     if type(value) is not list:
-        raise _Bad(expected)
+        raise BadValue(expected)
     out = []
     for item in value:
         if type(item) is not dict:
-            raise _Bad(expected)
+            raise BadValue(expected)
         obj = {}
         for name, conv, kind in fields:
             field = item.get(name)
@@ -244,11 +293,11 @@ def _object_list_from_text(
 ) -> list[dict[str, t.Any]]:
     parse = _TEXT_CELL_PARSERS.get(fields[0][0])
     if parse is None:  # a list the CSV never carries
-        raise _Bad(expected)
+        raise BadValue(expected)
     try:
         return parse(value)
     except ValueError:
-        raise _Bad(expected) from None
+        raise BadValue(expected) from None
 
 
 # One function per cell (not per item): wordCloud cells hold dozens of items.
@@ -259,7 +308,7 @@ def _markers_cell(value: str) -> list[dict[str, t.Any]]:
     for chunk in value.split("|"):
         # time,type,note: the note is free text and may hold commas.
         time, kind, note = chunk.split(",", 2)
-        if not time.isdigit():
+        if not (time.isascii() and time.isdigit()):
             raise ValueError(time)
         out.append(
             {
@@ -276,7 +325,7 @@ def _words_cell(value: str) -> list[dict[str, t.Any]]:
     for chunk in value.split("|"):
         # phrase,freq: split at the last comma, so a phrase may hold commas.
         phrase, comma, freq = chunk.rpartition(",")
-        if not comma or not freq.isdigit():
+        if not comma or not (freq.isascii() and freq.isdigit()):
             raise ValueError(chunk)
         out.append({"phrase": phrase or None, "freq": int(freq)})
     return out
@@ -286,7 +335,7 @@ def _dtmf_cell(value: str) -> list[dict[str, t.Any]]:
     out = []
     for chunk in value.split("|"):
         dtmf, timestamp, channel = chunk.split(",")
-        if not timestamp.isdigit():
+        if not (timestamp.isascii() and timestamp.isdigit()):
             raise ValueError(timestamp)
         out.append(
             {
@@ -370,7 +419,7 @@ def to_object(value: t.Any) -> dict[str, t.Any] | None:  # noqa: ANN401
         return None
     if type(value) is not dict:
         msg = "a JSON object"
-        raise _Bad(msg)
+        raise BadValue(msg)
     return t.cast("dict[str, t.Any]", value)
 
 
@@ -380,16 +429,30 @@ def to_object_list(value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
         return None
     if type(value) is not list or any(type(item) is not dict for item in value):
         msg = "a list of JSON objects"
-        raise _Bad(msg)
+        raise BadValue(msg)
     return list(value)
 
 
-# Converters whose result is the value itself when it already has this type
-# (and is not empty): the hot path skips the call.
-FAST_TYPES: dict[Converter, type] = {
-    to_int: int,
-    to_float: float,
-    to_str: str,
-    to_bool: bool,
-    to_object: dict,
+# Each kind of the field table (fields.py): its converter, and the type a value
+# may already have to be kept as it is (the hot path skips the call).
+CONVERTERS: dict[str, Converter] = {
+    "string": to_str,
+    "integer": to_int,
+    "number": to_float,
+    "boolean": to_bool,
+    "datetime": to_datetime,
+    "strings": to_str_list,
+    "markers": to_markers,
+    "words": to_word_cloud,
+    "dtmf": to_dtmf_events,
+    "sentiments": to_sentiments,
+    "object": to_object,
+    "objects": to_object_list,
+}
+FAST_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict,
 }

@@ -1,7 +1,18 @@
-"""The two ways the stream reads a project: the export pass and the refresh pass."""
+"""The two ways a project is read: the export pass and the refresh pass.
+
+Both walk the calls by key (keyset paging): each request asks for the calls
+after the last one received (``afterCallId`` moves, ``page`` stays 1). The
+vendor's loop keeps ``afterCallId`` fixed and walks ``page``; offsets then shift
+whenever the result list changes between requests (a call finishing, expiring
+or being deleted), which skips or repeats calls. A short page ends a pass.
+
+Each pass owns a :class:`Cursor`, which only the stream moves (with the page
+it decoded and the records it wrote) and the paginator reads.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
@@ -10,103 +21,116 @@ from typing_extensions import override
 if t.TYPE_CHECKING:
     import requests
 
-    from tap_voicegain.progress import PassProgress
-
 FINISHED_PHASES = frozenset({"DONE", "ERROR"})
 
 
-class ExportPass:
-    """Incremental export: calls after the bookmark, in callId order.
+@dataclasses.dataclass
+class Cursor:
+    """Where a pass stands: what decides the next request."""
 
-    Keyset paging: each request asks for the calls after the last one received
-    (``afterCallId`` moves, ``page`` stays 1). The vendor's loop keeps
-    ``afterCallId`` fixed and walks ``page``; offsets then shift whenever the
-    result list changes between requests (a call finishing, a call expiring),
-    which skips or repeats calls. A short page ends the pass: under
-    ``consecutive=true`` it means the list was cut at a call still processing,
-    or that there are no more calls.
+    after: int  # afterCallId of the next request
+    per_page: int
+    emitted: int = 0  # callId of the last record written (the export's bookmark)
+    page_size: int = 0  # calls in the latest page
+
+    def __post_init__(self) -> None:
+        """Nothing emitted yet: the bookmark is where the pass starts."""
+        self.emitted = self.after
+
+
+class ExportPass:
+    """Incremental export: finished calls after the bookmark, in callId order.
+
+    ``consecutive=true`` cuts the list at the first call still processing, so
+    a short page means that call, or the end of the list.
     """
 
+    label = "export"
     moves_bookmark = True
 
-    def __init__(self, progress: PassProgress) -> None:
-        """Read after ``progress.start``."""
-        self.progress = progress
+    def __init__(self, start: int, per_page: int) -> None:
+        """Read the calls after callId ``start``."""
+        self.start = start
+        self.cursor = Cursor(after=start, per_page=per_page)
 
-    def start_token(self) -> int:
-        """The first ``afterCallId``."""
-        return self.progress.start
-
-    def params(self, token: int) -> dict[str, t.Any]:
-        """Query parameters of the request for ``token``."""
-        return {"consecutive": "true", "afterCallId": token, "page": 1}
+    def params(self) -> dict[str, t.Any]:
+        """Query parameters of the next request."""
+        return {"consecutive": "true", "afterCallId": self.cursor.after, "page": 1}
 
     def keep(self, record: dict[str, t.Any]) -> bool:  # noqa: ARG002
         """Every call of an export page is emitted."""
         return True
 
+    def take(self, page: list[dict[str, t.Any]]) -> None:
+        """Move the cursor past a decoded page."""
+        self.cursor.page_size = len(page)
+        if page:
+            self.cursor.after = page[-1]["callId"]
+
     def has_more(self) -> bool:
         """A full page: there may be more."""
-        return self.progress.page_size >= self.progress.per_page
-
-    def next_token(self, token: int) -> int:  # noqa: ARG002
-        """Continue after the last call received."""
-        return self.progress.last_call_id
+        return self.cursor.page_size >= self.cursor.per_page
 
 
-class RefreshPass(ExportPass):
-    """Re-read calls of the last days (QA reviews land late); the bookmark stays.
+class RefreshPass:
+    """Re-read finished calls of the last days (QA reviews land late).
 
-    Calls newer than the bookmark, or not finished, are left to the export pass:
-    the refresh emits only calls the export pass has already emitted once.
+    The bookmark stays where the export left it; calls after it, or not
+    finished, are left to the export pass, so the refresh re-emits only calls
+    the export has emitted once. Without ``consecutive`` the list is not cut at
+    unfinished calls; sorted by documentId (= callId) it is walked by key and
+    the walk stops once past the bookmark.
     """
 
+    label = "refresh"
     moves_bookmark = False
 
-    def __init__(self, progress: PassProgress, bookmark: int, since: str) -> None:
+    def __init__(self, bookmark: int, since: str, per_page: int) -> None:
         """Re-read calls up to ``bookmark`` that started at or after ``since``."""
-        super().__init__(progress)
+        self.start = 0
         self.bookmark = bookmark
         self.since = since
+        self.cursor = Cursor(after=0, per_page=per_page)
         self.passed_bookmark = False
 
-    @override
-    def start_token(self) -> int:
-        return 1
-
-    @override
-    def params(self, token: int) -> dict[str, t.Any]:
-        # Without consecutive the list is not cut at unfinished calls; sorted by
-        # documentId (= callId) so the walk can stop once past the bookmark.
+    def params(self) -> dict[str, t.Any]:
+        """Query parameters of the next request."""
         return {
-            "page": token,
+            "afterCallId": self.cursor.after,
+            "page": 1,
             "sort_by": "documentId",
             "sort_dir": "asc",
             "fromTime": self.since,
         }
 
-    @override
     def keep(self, record: dict[str, t.Any]) -> bool:
+        """Finished calls the export has already emitted."""
         if record["callId"] > self.bookmark:
             self.passed_bookmark = True
             return False
         return record.get("progressPhase") in FINISHED_PHASES
 
-    @override
-    def has_more(self) -> bool:
-        return super().has_more() and not self.passed_bookmark
+    def take(self, page: list[dict[str, t.Any]]) -> None:
+        """Move the cursor past a decoded page."""
+        self.cursor.page_size = len(page)
+        if page:
+            self.cursor.after = page[-1]["callId"]
 
-    @override
-    def next_token(self, token: int) -> int:
-        return token + 1
+    def has_more(self) -> bool:
+        """A full page that has not passed the bookmark."""
+        full = self.cursor.page_size >= self.cursor.per_page
+        return full and not self.passed_bookmark
+
+
+Pass = t.Union[ExportPass, RefreshPass]  # noqa: UP007 - a runtime alias on 3.10
 
 
 class PassPaginator(BaseAPIPaginator[int]):
-    """The SDK's paginator, driven by the pass being read."""
+    """The SDK's paginator, reading the cursor of the pass it was handed."""
 
-    def __init__(self, current: ExportPass) -> None:
-        """Start at the pass's first token."""
-        super().__init__(start_value=current.start_token())
+    def __init__(self, current: Pass) -> None:
+        """Start where the pass starts."""
+        super().__init__(start_value=current.cursor.after)
         self._pass = current
 
     @override
@@ -115,4 +139,4 @@ class PassPaginator(BaseAPIPaginator[int]):
 
     @override
     def get_next(self, response: requests.Response) -> int | None:
-        return self._pass.next_token(self.current_value)
+        return self._pass.cursor.after

@@ -1,4 +1,8 @@
-"""Progress of an export pass: one line per page, one summary per pass."""
+"""What a pass reports: one line per page, one summary per pass.
+
+Only counts for people live here; what decides the next request is the pass's
+cursor (``passes.py``).
+"""
 
 from __future__ import annotations
 
@@ -13,23 +17,20 @@ if t.TYPE_CHECKING:
 class PassProgress:
     """What one export pass of one project has read so far."""
 
-    def __init__(self, project: str, after_call_id: int, per_page: int) -> None:
-        """Start a pass after ``after_call_id``."""
+    def __init__(self, project: str, label: str, start: int, per_page: int) -> None:
+        """Start counting a pass of ``project`` that reads after callId ``start``."""
         self.project = project
-        self.start = after_call_id
-        self.last_call_id = after_call_id  # last call emitted
-        self.last_seen = after_call_id  # last call read (the refresh skips some)
+        self.label = label
+        self.start = start
         self.per_page = per_page
         self.pages = 0
         self.calls = 0
-        self.page_size = 0  # records in the latest page
         self.total: int | None = None  # X-Total-Count of the first page
         self.started = time.monotonic()
         self.ended_because = "an error"
 
     def page_done(self, size: int, remaining: int | None) -> None:
         """Count a page; ``remaining`` is its X-Total-Count (calls from it on)."""
-        self.page_size = size
         if not size:
             return  # the empty answer that ends a pass is not a page of calls
         self.pages += 1
@@ -38,7 +39,7 @@ class PassProgress:
             self.total = self.calls + remaining
         self.calls += size
 
-    def log_page(self, logger: logging.Logger) -> None:
+    def log_page(self, logger: logging.Logger, up_to: int) -> None:
         """One INFO line: page, calls, percent, rate, ETA, highest callId."""
         elapsed = max(time.monotonic() - self.started, 1e-9)
         rate = self.calls / elapsed
@@ -47,7 +48,7 @@ class PassProgress:
             "page": self.pages,
             "calls": self.calls,
             "calls_per_second": round(rate, 1),
-            "last_call_id": self.last_call_id,
+            "last_call_id": up_to,
             "total_calls": self.total,
             "total_pages": None,
             "percent": None,
@@ -68,14 +69,11 @@ class PassProgress:
         text += f", {rate:.0f} calls/s"
         if fields["eta_seconds"] is not None:
             text += f", ETA {fields['eta_seconds']:.0f} s"
-        text += f", up to callId {self.last_call_id}"
+        text += f", up to callId {up_to}"
         logger.info("Project %s: %s", self.project, text, extra=fields)
 
     def log_summary(
-        self,
-        logger: logging.Logger,
-        retries: int,
-        label: str = "export",
+        self, logger: logging.Logger, retries: int, bookmark_after: int
     ) -> None:
         """One line at the end of the pass, with why it ended."""
         elapsed = time.monotonic() - self.started
@@ -86,16 +84,16 @@ class PassProgress:
             "retries": retries,
             "elapsed_seconds": round(elapsed, 2),
             "bookmark_before": self.start,
-            "bookmark_after": self.last_call_id,
+            "bookmark_after": bookmark_after,
             "ended_because": self.ended_because,
-            "pass": label,
+            "pass": self.label,
         }
-        if label != "export":
+        if self.label != "export":
             logger.info(
                 "Project %s: %s re-read %d calls in %d pages with %d retries in "
                 "%.1f s; ended because %s",
                 self.project,
-                label,
+                self.label,
                 self.calls,
                 self.pages,
                 retries,
@@ -113,7 +111,7 @@ class PassProgress:
             retries,
             elapsed,
             self.start,
-            self.last_call_id,
+            bookmark_after,
             self.ended_because,
             extra=fields,
         )

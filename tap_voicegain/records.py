@@ -1,4 +1,8 @@
-"""Build ``calls`` records from JSON objects or CSV rows (one shape for both)."""
+"""Build ``calls`` records from JSON objects or CSV rows (one shape for both).
+
+Both readers are planned from the field table (``fields.py``): which key or
+column feeds which record field, and through which converter.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,16 @@ import csv
 import io
 import typing as t
 
+from tap_voicegain.fields import EXTRA_FIELD, FIELDS, RECORD_FIELDS
 from tap_voicegain.normalize import (
+    CONVERTERS,
     FAST_TYPES,
+    BadValue,
     CsvTimeParser,
     RecordError,
-    _Bad,
     to_bool,
-    to_datetime,
-    to_dtmf_events,
-    to_float,
     to_int,
-    to_markers,
-    to_object,
-    to_object_list,
-    to_sentiments,
     to_str,
-    to_str_list,
-    to_word_cloud,
 )
 
 if t.TYPE_CHECKING:
@@ -30,130 +27,66 @@ if t.TYPE_CHECKING:
 
     from tap_voicegain.normalize import Converter
 
-EXTRA_FIELD = "_extra"
-
-# Record field -> converter, for the fields named alike in JSON and CSV.
-COMMON_FIELDS: dict[str, Converter] = {
-    "accountId": to_str,
-    "contextId": to_str,
-    "callId": to_int,
-    "startTime": to_datetime,
-    "endTime": to_datetime,
-    "duration": to_int,
-    "direction": to_str,
-    "externalEndpoint": to_str,
-    "internalEndpoint": to_str,
-    "recording": to_str,
-    "saSessionId": to_str,
-    "sentiment": to_float,
-    "crAnswersId": to_str,
-    "score": to_float,
-    "reviewStatus": to_str,
-    "reviewNotes": to_str,
-    "notes": to_str,
-    "tags": to_str_list,
-    "keywords": to_str_list,
-    "topics": to_str_list,
-    "incidents": to_int,
-    "wordCloud": to_word_cloud,
-    "numAudioChannels": to_int,
-    "numSpkChannels": to_int,
-    "version": to_int,
-    "aivrAppId": to_str,
-    "aivrSessionId": to_str,
-    "originatingCallId": to_int,
-    "progressPhase": to_str,
-    "aivrTransferDestType": to_str,
-    "callCenterCallId": to_str,
-    "language": to_str,
-    "dtmfEvents": to_dtmf_events,
-    "dailyRepeatCalls": to_int,
-    "markers": to_markers,
-}
-
-# Fields only the JSON model has (api-notes: beyond the guide's column list).
-JSON_ONLY_FIELDS: dict[str, Converter] = {
-    "team": to_str,
-    "abandoned": to_bool,
-    "whoHungUp": to_str,
-    "businessOpenState": to_str,
-    "aivrPlatform": to_str,
-    "aivrVars": to_object,
-    "voicebotVars": to_object,
-    "voicebotDuration": to_float,
-    "voicemailDuration": to_float,
-    "voicemailTranscript": to_str,
-    "voicemailUuid": to_str,
-    "modifiableNote": to_str,
-    "expiryTime": to_datetime,
-    "csat": to_float,
-    "nps": to_float,
-    "sentiments": to_sentiments,
-    "ciAnswersId": to_str,
-    "auditStatus": to_str,
-    "copilotSent": to_float,
-    "copilotUnAck": to_float,
-    "inboundRtpQuality": to_object,
-    "outboundRtpQuality": to_object,
-    "lastRecomputeTime": to_datetime,
-    "mergedAudioId": to_str,
-    "numSegments": to_int,
-    "queueWaitMs": to_int,
-    "recomputePhase": to_str,
-    "spawnedCalls": to_str_list,
-    "segments": to_object_list,
-}
-
 # JSON key -> (record field, converter or None for agent/queue, type kept as is).
 JSON_PLAN: dict[str, tuple[str, Converter | None, type | None]] = {
-    **{key: (key, conv, FAST_TYPES.get(conv)) for key, conv in COMMON_FIELDS.items()},
-    **{
-        key: (key, conv, FAST_TYPES.get(conv)) for key, conv in JSON_ONLY_FIELDS.items()
-    },
-    "callResolved": ("isCallResolved", to_bool, bool),
-    "agent": ("agent", None, None),
-    "queue": ("queue", None, None),
+    field.json_key: (
+        field.name,
+        None if field.kind == "nested" else CONVERTERS[field.kind],
+        FAST_TYPES.get(field.kind),
+    )
+    for field in FIELDS
+    if field.json_key is not None
 }
 
-# Nested objects: record sub-field -> (JSON sub-key, CSV column).
-AGENT_FIELDS = {
-    "id": ("agentId", "agent.id"),
-    "email": ("email", "agent.email"),
-    "name": ("name", "agent.name"),
-    "userId": ("userId", "agent.userId"),
-    "channel": ("channel", "agent.channel"),
-}
-QUEUE_FIELDS = {"id": ("queueId", "queue.id"), "name": ("name", "queue.name")}
-NESTED = {"agent": AGENT_FIELDS, "queue": QUEUE_FIELDS}
-
+# Nested objects (agent, queue): record sub-field names, JSON sub-keys, CSV columns.
+NESTED = {field.name: field.sub for field in FIELDS if field.kind == "nested"}
 NESTED_JSON_PAIRS = {
-    parent: tuple((field, json_key) for field, (json_key, _) in fields.items())
-    for parent, fields in NESTED.items()
+    parent: tuple((sub.name, sub.json) for sub in subs)
+    for parent, subs in NESTED.items()
 }
 NESTED_JSON_KEYS = {
-    parent: frozenset(json_key for json_key, _ in fields.values())
-    for parent, fields in NESTED.items()
+    parent: frozenset(sub.json for sub in subs) for parent, subs in NESTED.items()
 }
-
-RECORD_FIELDS = (
-    *COMMON_FIELDS,
-    "agent",
-    "queue",
-    "isCallResolved",
-    *JSON_ONLY_FIELDS,
-    EXTRA_FIELD,
-)
+NESTED_CSV_COLUMNS = {
+    sub.csv: (parent, sub.name) for parent, subs in NESTED.items() for sub in subs
+}
+# CSV column -> kind of its field (the nested columns are in NESTED_CSV_COLUMNS).
+CSV_KINDS = {
+    field.csv_column: field.kind for field in FIELDS if field.csv_column is not None
+}
 
 
 class CallNormalizer:
     """Converts API calls into records; remembers unknown field names it met."""
 
-    def __init__(self, *, csv_timezone: str = "UTC", keep_unknown: bool = True) -> None:
-        """Set the CSV times' zone and whether unknown fields are kept in ``_extra``."""
+    def __init__(
+        self,
+        *,
+        csv_timezone: str = "UTC",
+        keep_unknown: bool = True,
+        empty_nested: bool = False,
+    ) -> None:
+        """Set up one export's conversions.
+
+        Args:
+            csv_timezone: IANA zone of the CSV's zone-less times.
+            keep_unknown: Keep unknown fields in ``_extra`` (else drop them).
+            empty_nested: An absent agent/queue becomes an object of nulls, not
+                null. For the SDK's flattening, which keeps a null object as a
+                key of its own that the flattened schema does not have.
+        """
         self.keep_unknown = keep_unknown
         self.unknown_fields: set[str] = set()
         self._csv_time = CsvTimeParser(csv_timezone)
         self._template = dict.fromkeys(RECORD_FIELDS)
+        self._empty_nested = (
+            {
+                parent: dict.fromkeys(s.name for s in subs)
+                for parent, subs in NESTED.items()
+            }
+            if empty_nested
+            else {}
+        )
 
     # --- JSON ---
 
@@ -181,7 +114,7 @@ class CallNormalizer:
                     record[field] = conv(value)
                 else:
                     record[field] = self._nested_json(call_id, key, value, extra)
-            except _Bad as bad:
+            except BadValue as bad:
                 raise RecordError(call_id, key, value, bad.expected) from None
         record["callId"] = call_id
         return self._finish(record, extra)
@@ -197,7 +130,7 @@ class CallNormalizer:
             return None
         if type(value) is not dict:
             msg = "a JSON object"
-            raise _Bad(msg)
+            raise BadValue(msg)
         out: dict[str, t.Any] = {}
         found = False
         for field, json_key in NESTED_JSON_PAIRS[key]:
@@ -208,7 +141,7 @@ class CallNormalizer:
                 continue
             try:
                 out[field] = converted = to_str(sub)
-            except _Bad as bad:
+            except BadValue as bad:
                 raise RecordError(
                     call_id, f"{key}.{json_key}", sub, bad.expected
                 ) from None
@@ -258,7 +191,7 @@ class CallNormalizer:
                     continue
                 try:
                     record[field] = to_int(value)
-                except _Bad as bad:
+                except BadValue as bad:
                     name = plan.header[index]
                     raise RecordError(call_id, name, value, bad.expected) from None
         for index, field, conv in plan.other:
@@ -266,7 +199,7 @@ class CallNormalizer:
             if value:
                 try:
                     record[field] = conv(value)
-                except _Bad as bad:
+                except BadValue as bad:
                     name = plan.header[index]
                     raise RecordError(call_id, name, value, bad.expected) from None
         for parent, cells in plan.nested:
@@ -279,7 +212,7 @@ class CallNormalizer:
     def _call_id(value: t.Any) -> int:  # noqa: ANN401
         try:
             call_id = to_int(value)
-        except _Bad:
+        except BadValue:
             call_id = None
         if call_id is None or call_id < 0:
             msg = f"a call has callId {value!r}; expected a non-negative integer"
@@ -293,6 +226,9 @@ class CallNormalizer:
             self.unknown_fields.update(extra)
             if self.keep_unknown:
                 record[EXTRA_FIELD] = extra
+        for parent, empty in self._empty_nested.items():
+            if record[parent] is None:
+                record[parent] = empty.copy()
         return record
 
 
@@ -300,7 +236,7 @@ def _nested_cells(
     row: list[str], parent: str, cells: list[tuple[int, str]]
 ) -> dict[str, t.Any] | None:
     """``agent``/``queue`` from their dotted columns; None when all are empty."""
-    obj: dict[str, t.Any] = dict.fromkeys(NESTED[parent])
+    obj: dict[str, t.Any] = dict.fromkeys(sub.name for sub in NESTED[parent])
     found = False
     for index, sub in cells:
         value = row[index]
@@ -325,25 +261,20 @@ class _CsvPlan:
         self.other: list[tuple[int, str, Converter]] = []
         nested: dict[str, list[tuple[int, str]]] = {}
         self.extra: list[tuple[int, str]] = []
-        by_column = {
-            csv_col: (parent, field)
-            for parent, fields in NESTED.items()
-            for field, (_, csv_col) in fields.items()
-        }
         for index, column in enumerate(header):
-            conv = COMMON_FIELDS.get(column)
-            if column in {"startTime", "endTime"}:
-                self.other.append((index, column, csv_time))
-            elif conv is to_str:
+            kind = CSV_KINDS.get(column)
+            if kind == "string":
                 self.text.append((index, column))
-            elif conv is to_int:
+            elif kind == "integer":
                 self.integers.append((index, column))
-            elif conv is not None:
-                self.other.append((index, column, conv))
-            elif column == "isCallResolved":
+            elif kind == "datetime":
+                self.other.append((index, column, csv_time))
+            elif kind == "boolean":
                 self.other.append((index, column, to_bool))
-            elif column in by_column:
-                parent, field = by_column[column]
+            elif kind is not None:
+                self.other.append((index, column, CONVERTERS[kind]))
+            elif column in NESTED_CSV_COLUMNS:
+                parent, field = NESTED_CSV_COLUMNS[column]
                 nested.setdefault(parent, []).append((index, field))
             else:
                 self.extra.append((index, column))

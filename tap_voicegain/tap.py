@@ -1,4 +1,4 @@
-"""The Voicegain tap: its settings and its one stream."""
+"""The Voicegain tap: its settings and its streams."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
-from tap_voicegain import settings
+from tap_voicegain import errors, settings
+from tap_voicegain.client import VoicegainStream
 from tap_voicegain.output import BufferedMsgSpecWriter
 from tap_voicegain.streams import CallsStream
 
@@ -186,25 +187,43 @@ class TapVoicegain(Tap):
 
         Overridden (although private) because it is the one hook that runs before
         any stream exists and that the SDK skips for --about and --discover. The
-        JSON schema catches types and ranges; ``settings.check_config`` adds what a
-        schema cannot say (time order, zone names, https, token expiry).
+        JSON schema checks types and ranges; ``settings.check_config`` adds only
+        what a schema cannot say (time order, zone names, https, token expiry).
         """
-        schema_errors = super()._validate_config(raise_errors=False)
+        found = super()._validate_config(raise_errors=False)
         ours, warnings = settings.check_config(self.config)
         for warning in warnings:
             self.logger.warning(warning)
-        # Our messages name the accepted values; keep the schema's only for
-        # settings we do not check ourselves.
-        named = {message.split(":", 1)[0] for message in ours}
-        errors = ours + [
-            e for e in schema_errors if not any(f"config['{n}']" in e for n in named)
-        ]
-        if errors and raise_errors:
+        found += ours
+        if found and raise_errors:
             raise ConfigValidationError(
-                "Config validation failed: " + "; ".join(errors),
-                errors=errors,
+                "Config validation failed: " + "; ".join(found),
+                errors=found,
             )
-        return errors
+        return found
+
+    @override
+    def sync_all(self) -> None:
+        """Sync every selected stream; then fail the run if a project failed.
+
+        With several projects, one that fails does not stop the others: its
+        error is kept, and raised here once every stream has written its STATE.
+        """
+        try:
+            super().sync_all()
+        finally:
+            writer = self.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush()
+        failed = [
+            f"{stream.name} of project '{project}': {why}"
+            for stream in self.streams.values()
+            if isinstance(stream, VoicegainStream)
+            for project, why in stream.failed_projects.items()
+        ]
+        if failed:
+            msg = f"{len(failed)} project pass(es) failed: " + "; ".join(failed)
+            raise errors.ProjectsFailedError(msg)
 
     @override
     def discover_streams(self) -> t.Sequence[Stream]:
