@@ -203,8 +203,11 @@ class TapVoicegain(Tap):
         return found
 
     @override
-    def sync_all(self) -> None:
+    def sync_all(self) -> None:  # type: ignore[misc]  # final for typing only
         """Sync every selected stream; then fail the run if a project failed.
+
+        The SDK marks ``sync_all`` final; it is its public entry point, and this
+        override runs all of it first (README "Departures").
 
         With several projects, one that fails does not stop the others: its
         error is kept, and raised here once every stream has written its STATE.
