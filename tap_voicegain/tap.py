@@ -202,8 +202,8 @@ class TapVoicegain(Tap):
             )
         return found
 
-    @override
-    def sync_all(self) -> None:  # type: ignore[misc]  # final for typing only
+    @override  # type: ignore[misc]  # final for typing only
+    def sync_all(self) -> None:
         """Sync every selected stream; then fail the run if a project failed.
 
         The SDK marks ``sync_all`` final; it is its public entry point, and this
