@@ -1,4 +1,4 @@
-"""Golden tests: records stay byte for byte, and the fast path writes what the SDK writes."""
+"""Golden tests: records stay byte for byte; the fast path writes what the SDK does."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_records_match_the_golden_file_byte_for_byte(fmt):
     lines = [json.dumps(r, ensure_ascii=False) for r in run.records]
     want = (GOLDEN / f"records_{fmt}.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(want) == 80
-    for got, expected in zip(lines, want):
+    for got, expected in zip(lines, want, strict=True):
         assert got == expected
 
 
