@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from tap_voicegain.errors import ProjectsFailedError
-from voicegain_sim import VoicegainSimulator, make_calls
 from tests.oracle import exported
 from tests.singer_output import bookmark, run_tap
+from voicegain_sim import VoicegainSimulator, make_calls
 
 FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 1}
 

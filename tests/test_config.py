@@ -8,11 +8,11 @@ import time
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
-from voicegain_sim import make_jwt
 from tap_voicegain.tap import TapVoicegain
 from tests.conftest import TOKEN
 from tests.singer_output import run_tap
 from tests.tap_process import tap_command, tap_env, write_json
+from voicegain_sim import make_jwt
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from singer_sdk.helpers.capabilities import (
     STREAM_MAPS_CONFIG,
 )
 
-from voicegain_sim import VoicegainSimulator, make_calls
 from tap_voicegain.tap import TapVoicegain
 from tests import e2e_support as e2e
 from tests.oracle import exported
+from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

@@ -15,9 +15,9 @@ from decimal import Decimal
 
 import pytest
 
-from voicegain_sim import VoicegainSimulator, make_calls
 from tests import e2e_support as e2e
 from tests.oracle import exported
+from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

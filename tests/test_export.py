@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from voicegain_sim import VoicegainSimulator, make_calls
 from tests.conftest import TOKEN
 from tests.oracle import GUIDE_FIELDS, expected_guide_fields, exported
 from tests.singer_output import bookmark, run_tap, state_with_bookmark
+from voicegain_sim import VoicegainSimulator, make_calls
 
 
 def test_json_records_carry_every_guide_field_of_the_source(sim, config):

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 from tests.singer_output import bookmark
 from tests.tap_process import (
     parse_messages,
@@ -18,6 +17,7 @@ from tests.tap_process import (
     tap_env,
     write_json,
 )
+from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
 FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from voicegain_sim import VoicegainSimulator, make_calls
 from tests.tap_process import tap_command, tap_env, write_json
+from voicegain_sim import VoicegainSimulator, make_calls
 
 JSON_LOGGING = """\
 version: 1

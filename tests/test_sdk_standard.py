@@ -12,8 +12,8 @@ import typing as t
 import pytest
 from singer_sdk.testing import get_tap_test_class
 
-from voicegain_sim import VoicegainSimulator, make_calls
 from tap_voicegain.tap import TapVoicegain
+from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
