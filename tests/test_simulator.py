@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """The Voicegain API simulator models the vendor's API faithfully."""
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
+import typing as t
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -52,7 +50,7 @@ def ids(response: requests.Response) -> list[int]:
     return [int(call["callId"]) for call in response.json()]
 
 
-def hand_call(call_id: str, **fields: Any) -> dict[str, Any]:
+def hand_call(call_id: str, **fields: t.Any) -> dict[str, t.Any]:
     call = {
         "callId": call_id,
         "startTime": "2024-05-12T18:15:45Z",
@@ -87,7 +85,7 @@ def test_make_calls_is_deterministic_sorted_and_realistic():
         == 1
     )
 
-    def no_nulls(value: Any) -> bool:
+    def no_nulls(value: t.Any) -> bool:
         if isinstance(value, dict):
             return all(v is not None and no_nulls(v) for v in value.values())
         if isinstance(value, list):

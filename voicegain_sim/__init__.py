@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Local simulator of the Voicegain Speech Analytics call export API.
 
 Importing this package has no side effects: no server starts and no

@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Command line: serve a simulated Voicegain API until SIGTERM/SIGINT.
 
 Example:
@@ -12,12 +10,12 @@ import argparse
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING
+import typing as t
 
 from voicegain_sim.data import make_calls
 from voicegain_sim.server import VoicegainSimulator
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from collections.abc import Sequence
     from types import FrameType
 

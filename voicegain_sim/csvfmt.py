@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Rendering of calls (JSON-model dicts) in the API's CSV export format.
 
 Conventions (the contract a CSV consumer follows):
@@ -22,16 +20,16 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import typing as t
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from voicegain_sim.times import parse_rfc3339
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-CSV_COLUMNS: Final[tuple[str, ...]] = (
+CSV_COLUMNS = (
     "accountId",
     "contextId",
     "callId",
@@ -78,7 +76,7 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
 )
 """CSV export columns, in the vendor guide's order."""
 
-_NESTED: Final[dict[str, tuple[str, str]]] = {
+_NESTED = {
     "agent.id": ("agent", "agentId"),
     "agent.email": ("agent", "email"),
     "agent.name": ("agent", "name"),
@@ -87,21 +85,13 @@ _NESTED: Final[dict[str, tuple[str, str]]] = {
     "queue.id": ("queue", "queueId"),
     "queue.name": ("queue", "name"),
 }
-_RENAMED: Final[dict[str, str]] = {"isCallResolved": "callResolved"}
-_NOON: Final[int] = 12
-_TIME_COLUMNS: Final[frozenset[str]] = frozenset({"startTime", "endTime"})
+_RENAMED = {"isCallResolved": "callResolved"}
+_NOON = 12
+_TIME_COLUMNS = frozenset({"startTime", "endTime"})
 
 
 def format_csv_time(value: str, zone: ZoneInfo) -> str:
-    """Convert an RFC 3339 timestamp to the CSV form in a time zone.
-
-    Args:
-        value: RFC 3339 text such as ``2024-05-12T18:15:45Z``.
-        zone: Target time zone.
-
-    Returns:
-        Text like ``05-12-2024 6:15:45 PM``.
-    """
+    """RFC 3339 text as the CSV shows it in ``zone``: ``05-12-2024 6:15:45 PM``."""
     moment = parse_rfc3339(value).astimezone(zone)
     hour = moment.hour % 12 or 12
     half = "AM" if moment.hour < _NOON else "PM"
@@ -118,30 +108,32 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
-def _join(items: Iterable[dict[str, Any]], keys: Sequence[str], null: str = "") -> str:
+def _join(
+    items: Iterable[dict[str, t.Any]], keys: Sequence[str], null: str = ""
+) -> str:
     return "|".join(
         ",".join(null if item.get(key) is None else _scalar(item[key]) for key in keys)
         for item in items
     )
 
 
-def _markers(value: list[dict[str, Any]]) -> str:
+def _markers(value: list[dict[str, t.Any]]) -> str:
     return _join(value, ("time", "type", "note"), null="null")
 
 
-def _word_cloud(value: list[dict[str, Any]]) -> str:
+def _word_cloud(value: list[dict[str, t.Any]]) -> str:
     return _join(value, ("phrase", "freq"))
 
 
-def _dtmf(value: list[dict[str, Any]]) -> str:
+def _dtmf(value: list[dict[str, t.Any]]) -> str:
     return _join(value, ("dtmf", "timestamp", "channel"))
 
 
-def _strings(value: list[Any]) -> str:
+def _strings(value: list[t.Any]) -> str:
     return "|".join(_scalar(item) for item in value)
 
 
-_LIST_FORMATTERS: Final[dict[str, Callable[[list[Any]], str]]] = {
+_LIST_FORMATTERS = {
     "tags": _strings,
     "keywords": _strings,
     "topics": _strings,
@@ -151,11 +143,11 @@ _LIST_FORMATTERS: Final[dict[str, Callable[[list[Any]], str]]] = {
 }
 
 
-_Getter = Callable[[dict[str, Any], ZoneInfo], str]
+_Getter = Callable[[dict[str, t.Any], ZoneInfo], str]
 
 
 def _nested_getter(parent: str, key: str) -> _Getter:
-    def get(call: dict[str, Any], _zone: ZoneInfo) -> str:
+    def get(call: dict[str, t.Any], _zone: ZoneInfo) -> str:
         nested = call.get(parent)
         return _scalar(nested.get(key)) if isinstance(nested, dict) else ""
 
@@ -163,15 +155,17 @@ def _nested_getter(parent: str, key: str) -> _Getter:
 
 
 def _time_getter(field: str) -> _Getter:
-    def get(call: dict[str, Any], zone: ZoneInfo) -> str:
+    def get(call: dict[str, t.Any], zone: ZoneInfo) -> str:
         value = call.get(field)
         return "" if value is None else format_csv_time(str(value), zone)
 
     return get
 
 
-def _plain_getter(field: str, formatter: Callable[[list[Any]], str] | None) -> _Getter:
-    def get(call: dict[str, Any], _zone: ZoneInfo) -> str:
+def _plain_getter(
+    field: str, formatter: Callable[[list[t.Any]], str] | None
+) -> _Getter:
+    def get(call: dict[str, t.Any], _zone: ZoneInfo) -> str:
         value = call.get(field)
         if formatter is not None and isinstance(value, list):
             return formatter(value)
@@ -196,36 +190,21 @@ def _getters(columns: tuple[str, ...]) -> tuple[_Getter, ...]:
 
 
 def csv_cells(
-    call: dict[str, Any], zone: ZoneInfo, columns: Sequence[str] = CSV_COLUMNS
+    call: dict[str, t.Any], zone: ZoneInfo, columns: Sequence[str] = CSV_COLUMNS
 ) -> list[str]:
-    """Return one call's CSV fields (before quoting).
-
-    Args:
-        call: A call as a JSON-model dict.
-        zone: Time zone of ``startTime``/``endTime``.
-        columns: Columns to produce.
-
-    Returns:
-        One string per column.
-    """
+    """One call's CSV fields, before quoting."""
     return [get(call, zone) for get in _getters(tuple(columns))]
 
 
 def render_csv(
-    calls: Iterable[dict[str, Any]],
+    calls: Iterable[dict[str, t.Any]],
     *,
     timezone: str = "UTC",
     columns: Sequence[str] = CSV_COLUMNS,
 ) -> str:
-    """Render calls as the API's CSV export.
+    """Render calls as the API's CSV export, header row first, CRLF line ends.
 
-    Args:
-        calls: Calls as JSON-model dicts.
-        timezone: IANA time zone name for ``startTime``/``endTime``.
-        columns: Columns to write (the simulator's faults drop some).
-
-    Returns:
-        The CSV text, header row first, CRLF line ends.
+    ``columns`` lets the simulator's faults drop some.
     """
     zone = ZoneInfo(timezone)
     buffer = io.StringIO()

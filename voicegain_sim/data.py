@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Deterministic generator of realistic Voicegain ``VoiceCall`` JSON objects."""
 
 from __future__ import annotations
@@ -8,8 +6,8 @@ import copy
 import marshal
 import random
 import string
+import typing as t
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
 
 from voicegain_sim import vocab
 from voicegain_sim.gcpause import paused_gc
@@ -22,7 +20,7 @@ from voicegain_sim.randomness import (
 )
 from voicegain_sim.times import format_rfc3339, parse_rfc3339
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
 DEFAULT_START = datetime(2024, 5, 12, 14, 0, 0, tzinfo=timezone.utc)
@@ -38,23 +36,14 @@ def make_calls(
     first_id: int = 10_000,
     start: datetime | None = None,
     processing_at: Sequence[int] = (),
-) -> list[dict[str, Any]]:
+) -> list[dict[str, t.Any]]:
     """Generate ``n`` calls shaped like the API's JSON export.
 
     Null fields are omitted. Calls are sorted by ``callId`` (numeric text)
     ascending, with random gaps of 1..5 between ids; ``startTime`` increases
-    with ``callId``. The output depends only on the arguments.
-
-    Args:
-        n: Number of calls.
-        seed: Random seed; also fixes ``accountId`` and ``contextId``.
-        first_id: ``callId`` of the first call.
-        start: ``startTime`` of the first call (default 2024-05-12 14:00 UTC).
-        processing_at: Indexes (0-based) of calls whose ``progressPhase`` is
-            ``PROCESSING`` instead of ``DONE``/``ERROR``.
-
-    Returns:
-        The list of call dicts.
+    with ``callId``; ``seed`` also fixes ``accountId`` and ``contextId``. The
+    output depends only on the arguments. ``processing_at`` lists indexes
+    (0-based) of calls left in ``PROCESSING``.
     """
     rng = random.Random(seed)  # noqa: S311 - test data, not crypto
     account_id = rand_uuid(rng)
@@ -74,8 +63,8 @@ def _generate(
     call_id: int,
     moment: datetime,
     processing: frozenset[int],
-) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
+) -> list[dict[str, t.Any]]:
+    calls: list[dict[str, t.Any]] = []
     for index in range(n):
         if index:
             call_id += rand_int(rng, 1, 5)
@@ -87,37 +76,23 @@ def _generate(
     return calls
 
 
-def clone_calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deep-copy calls quickly (marshal handles every JSON type).
-
-    Args:
-        calls: Calls as JSON-model dicts.
-
-    Returns:
-        An independent copy.
-    """
+def clone_calls(calls: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """Deep-copy calls quickly (marshal handles every JSON type)."""
     with paused_gc():
         try:
-            cloned: list[dict[str, Any]] = marshal.loads(marshal.dumps(calls))  # noqa: S302 - our own bytes
+            cloned: list[dict[str, t.Any]] = marshal.loads(marshal.dumps(calls))  # noqa: S302 - our own bytes
         except ValueError:  # a non-JSON type such as datetime
             cloned = copy.deepcopy(calls)
     return cloned
 
 
 def continue_calls(
-    existing: Sequence[dict[str, Any]], count: int
-) -> list[dict[str, Any]]:
+    existing: Sequence[dict[str, t.Any]], count: int
+) -> list[dict[str, t.Any]]:
     """Generate ``count`` DONE calls that follow ``existing`` ones.
 
     The new calls have higher callIds and later start times than every
     existing call, and the same ``accountId``/``contextId`` as the first one.
-
-    Args:
-        existing: The project's current calls (may be empty).
-        count: Number of calls to generate.
-
-    Returns:
-        The new calls (not yet added anywhere).
     """
     last_id = max((int(call["callId"]) for call in existing), default=9_999)
     last_start = max(
@@ -143,12 +118,12 @@ def _make_call(
     rng: random.Random,
     call_id: int,
     start: datetime,
-    earlier: list[dict[str, Any]],
-) -> dict[str, Any]:
+    earlier: list[dict[str, t.Any]],
+) -> dict[str, t.Any]:
     duration = rand_int(rng, 20, 1800)
     end = start + timedelta(seconds=duration)
     inbound = chance(rng, 0.75)
-    call: dict[str, Any] = {
+    call: dict[str, t.Any] = {
         "callId": str(call_id),
         "startTime": format_rfc3339(start),
         "endTime": format_rfc3339(end),
@@ -182,7 +157,7 @@ def _phone(rng: random.Random) -> str:
     return f"+1{area}{rand_int(rng, 0, 9_999_999):07d}"
 
 
-def _add_routing(rng: random.Random, call: dict[str, Any]) -> None:
+def _add_routing(rng: random.Random, call: dict[str, t.Any]) -> None:
     if not chance(rng, 0.1):
         agent_id, email, name, user_id, channel = pick(rng, vocab.AGENTS)
         call["agent"] = {
@@ -213,7 +188,7 @@ def _note(rng: random.Random) -> str:
     )
 
 
-def _add_analytics(rng: random.Random, call: dict[str, Any], duration: int) -> None:
+def _add_analytics(rng: random.Random, call: dict[str, t.Any], duration: int) -> None:
     call["sentiment"] = round(rng.uniform(-1.0, 1.0), 2)
     if chance(rng, 0.85):
         call["notes"] = _note(rng)
@@ -227,9 +202,9 @@ def _add_analytics(rng: random.Random, call: dict[str, Any], duration: int) -> N
     call["wordCloud"] = [
         {"phrase": word, "freq": freq} for word, freq in zip(words, freqs, strict=True)
     ]
-    markers: list[dict[str, Any]] = []
+    markers: list[dict[str, t.Any]] = []
     for _ in range(rand_int(rng, 1, 4)):
-        marker: dict[str, Any] = {
+        marker: dict[str, t.Any] = {
             "time": rand_int(rng, 0, duration * 1000),
             "type": pick(rng, vocab.MARKER_TYPES),
         }
@@ -248,7 +223,7 @@ def _add_analytics(rng: random.Random, call: dict[str, Any], duration: int) -> N
         ]
 
 
-def _add_review(rng: random.Random, call: dict[str, Any]) -> None:
+def _add_review(rng: random.Random, call: dict[str, t.Any]) -> None:
     if not chance(rng, 0.4):
         return
     call["score"] = round(rng.uniform(0.0, 100.0), 1)
@@ -259,7 +234,7 @@ def _add_review(rng: random.Random, call: dict[str, Any]) -> None:
 
 
 def _add_voicebot(
-    rng: random.Random, call: dict[str, Any], earlier: list[dict[str, Any]]
+    rng: random.Random, call: dict[str, t.Any], earlier: list[dict[str, t.Any]]
 ) -> None:
     if not chance(rng, 0.3):
         return
@@ -278,7 +253,7 @@ def _add_voicebot(
 
 
 def _add_extras(
-    rng: random.Random, call: dict[str, Any], start: datetime, duration: int
+    rng: random.Random, call: dict[str, t.Any], start: datetime, duration: int
 ) -> None:
     """Add some of the JSON-only fields that the CSV export does not carry."""
     if chance(rng, 0.5):

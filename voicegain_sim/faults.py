@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Injected faults: scheduling and the faulty responses they produce.
 
 Kinds and the client-side symptom each one causes (``requests`` library):
@@ -20,10 +18,10 @@ Kinds and the client-side symptom each one causes (``requests`` library):
 from __future__ import annotations
 
 import threading
+import typing as t
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
 
 from voicegain_sim.csvfmt import CSV_COLUMNS, render_csv
 from voicegain_sim.responses import (
@@ -34,10 +32,7 @@ from voicegain_sim.responses import (
     error_response,
 )
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-FAULT_KINDS: Final[frozenset[str]] = frozenset(
+FAULT_KINDS = frozenset(
     {
         "status",
         "reset",
@@ -49,13 +44,13 @@ FAULT_KINDS: Final[frozenset[str]] = frozenset(
         "no_callid_csv",
     }
 )
-_OPTIONS: Final[dict[str, frozenset[str]]] = {
+_OPTIONS = {
     "status": frozenset({"code", "retry_after", "body"}),
     "delay": frozenset({"seconds"}),
 }
-DEFAULT_DELAY_SECONDS: Final[float] = 2.0
+DEFAULT_DELAY_SECONDS = 2.0
 
-LOGIN_PAGE: Final[bytes] = (
+LOGIN_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Sign in - Corporate Proxy</title>"
     b'</head>\n<body><h1>Please sign in</h1>\n<form method="post" '
     b'action="/login"><input name="user"><input name="password" '
@@ -77,7 +72,7 @@ class Fault:
     kind: str
     times: int = 1
     after: int = 0
-    opts: dict[str, Any] = field(default_factory=dict)
+    opts: dict[str, t.Any] = field(default_factory=dict)
 
     @property
     def seconds(self) -> float:
@@ -93,7 +88,7 @@ class FaultQueue:
         self._pending: deque[Fault] = deque()
         self._lock = threading.Lock()
 
-    def add(self, kind: str, *, times: int, after: int, opts: dict[str, Any]) -> None:
+    def add(self, kind: str, *, times: int, after: int, opts: dict[str, t.Any]) -> None:
         """Queue a fault behind the ones already queued.
 
         Args:
@@ -147,7 +142,7 @@ class FaultQueue:
             return len(self._pending)
 
 
-def _status_response(opts: dict[str, Any]) -> Response:
+def _status_response(opts: dict[str, t.Any]) -> Response:
     code = int(opts.get("code", 500))
     headers: dict[str, str] = {}
     retry_after = opts.get("retry_after")
@@ -192,7 +187,7 @@ def _non_array(_real: Response) -> Response:
     return Response(200, body, JSON_TYPE)
 
 
-_REPLACERS: Final[dict[str, Callable[[Response], Response]]] = {
+_REPLACERS = {
     "truncate": _truncated,
     "html": _html,
     "bad_json": _bad_json,

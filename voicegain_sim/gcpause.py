@@ -1,26 +1,21 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Pause the cyclic garbage collector around bulk object creation."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from typing import TYPE_CHECKING
+import typing as t
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects.
+    """Pause the collector while building many objects, then restore its state.
 
     Building large lists of dicts triggers repeated full collections that can
-    double the time taken; the collector's previous state is restored.
-
-    Yields:
-        Nothing.
+    double the time taken.
     """
     was_enabled = gc.isenabled()
     gc.disable()

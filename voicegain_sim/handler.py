@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """HTTP layer: a quiet keep-alive server and its request handler."""
 
 from __future__ import annotations
@@ -10,22 +8,22 @@ import socket
 import struct
 import sys
 import threading
+import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qs, urlsplit
 
 from voicegain_sim.faults import faulty_response
 from voicegain_sim.responses import Response, dump_json, error_response
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from voicegain_sim.faults import Fault
     from voicegain_sim.state import RecordedRequest, SimState
 
-API_PREFIX: Final[str] = "/v1"
-CALLS_PATH: Final[str] = f"{API_PREFIX}/sa/call"
-ADD_PATHS: Final[frozenset[str]] = frozenset({"/_sim/add", f"{API_PREFIX}/_sim/add"})
-MAX_ADD: Final[int] = 10_000
-_BEARER: Final[str] = "bearer "
+API_PREFIX = "/v1"
+CALLS_PATH = f"{API_PREFIX}/sa/call"
+ADD_PATHS = frozenset({"/_sim/add", f"{API_PREFIX}/_sim/add"})
+MAX_ADD = 10_000
+_BEARER = "bearer "
 
 
 class SimHTTPServer(ThreadingHTTPServer):

@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Voicegain-style JWT helper: build tokens and read their claims.
 
 Real Voicegain JWTs carry ``accountId`` and ``contextId`` (the project). The
@@ -15,10 +13,10 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Final
+import typing as t
 
-_SIGNING_KEY: Final[bytes] = b"voicegain-simulator-not-a-secret"
-_SEGMENTS: Final[int] = 3
+_SIGNING_KEY = b"voicegain-simulator-not-a-secret"
+_SEGMENTS = 3  # header.payload.signature
 
 
 def _b64url(data: bytes) -> str:
@@ -30,18 +28,9 @@ def _b64url_decode(text: str) -> bytes:
 
 
 def make_jwt(*, account_id: str, context_id: str, exp: int | None) -> str:
-    """Build an HS256-looking JWT carrying Voicegain's claims.
-
-    Args:
-        account_id: ``accountId`` claim.
-        context_id: ``contextId`` claim (project id).
-        exp: Expiry as Unix seconds; ``None`` leaves the claim out (no expiry).
-
-    Returns:
-        The token text ``header.payload.signature``.
-    """
+    """Build an HS256-looking JWT with Voicegain's claims; ``exp=None``: no expiry."""
     header = {"alg": "HS256", "typ": "JWT"}
-    payload: dict[str, Any] = {
+    payload: dict[str, t.Any] = {
         "accountId": account_id,
         "contextId": context_id,
         "iat": int(time.time()),
@@ -58,15 +47,8 @@ def make_jwt(*, account_id: str, context_id: str, exp: int | None) -> str:
     return f"{signing_input}.{_b64url(signature)}"
 
 
-def read_claims(token: str) -> dict[str, Any] | None:
-    """Decode a JWT's payload without checking its signature.
-
-    Args:
-        token: Any bearer token.
-
-    Returns:
-        The payload claims, or ``None`` when the token is not a JWT.
-    """
+def read_claims(token: str) -> dict[str, t.Any] | None:
+    """A JWT's payload, signature unchecked; ``None`` when it is not a JWT."""
     parts = token.split(".")
     if len(parts) != _SEGMENTS:
         return None
@@ -78,15 +60,7 @@ def read_claims(token: str) -> dict[str, Any] | None:
 
 
 def is_expired(token: str, now: float | None = None) -> bool:
-    """Tell whether a JWT's ``exp`` claim has passed.
-
-    Args:
-        token: Any bearer token; non-JWT tokens never expire.
-        now: Current Unix time (default: the clock).
-
-    Returns:
-        ``True`` when the token is a JWT whose ``exp`` is not in the future.
-    """
+    """Whether a JWT's ``exp`` has passed; non-JWT tokens never expire."""
     claims = read_claims(token)
     if claims is None:
         return False

@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Run the simulator's command line in a child process, for the demo and benchmark.
 
 Tests start :class:`VoicegainSimulator` in-process; the demo and the benchmark
@@ -44,14 +42,8 @@ def launched(
 ) -> Iterator[Launched]:
     """Start the simulator with ``args`` on a free port; stop it when done.
 
-    Args:
-        args: Command-line arguments (``--calls``, ``--token``, ...).
-        log: File that receives the simulator's stderr.
-        timeout: Seconds to wait for the banner (large exports take a while).
-        cwd: Working directory of the child.
-
-    Yields:
-        The running simulator.
+    The child's stderr goes to ``log``; ``timeout`` bounds the wait for its
+    banner (large exports take a while).
 
     Raises:
         LaunchError: No banner within ``timeout``, or the child exited.

@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Per-call rendered JSON and CSV pieces, so a page is a join of bytes.
 
 With ``prerender=True`` every call is rendered once (eagerly at start); each
@@ -11,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+import typing as t
 
 from voicegain_sim.csvfmt import CSV_COLUMNS, csv_cells
 from voicegain_sim.gcpause import paused_gc
 from voicegain_sim.responses import dump_json
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from zoneinfo import ZoneInfo
 
@@ -26,15 +24,11 @@ class Fragments:
     """Cache of rendered calls, keyed by the call dict's identity."""
 
     def __init__(self, zone: ZoneInfo) -> None:
-        """Create an empty cache.
-
-        Args:
-            zone: Time zone of CSV times.
-        """
+        """Create an empty cache; CSV times are shown in ``zone``."""
         self._zone = zone
         # Entries keep a reference to their call so an id is never reused.
-        self._json: dict[tuple[int, bool], tuple[dict[str, Any], bytes]] = {}
-        self._csv: dict[int, tuple[dict[str, Any], bytes]] = {}
+        self._json: dict[tuple[int, bool], tuple[dict[str, t.Any], bytes]] = {}
+        self._csv: dict[int, tuple[dict[str, t.Any], bytes]] = {}
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer)
         self._header = self._row(CSV_COLUMNS)
@@ -45,12 +39,8 @@ class Fragments:
         self._writer.writerow(cells)
         return self._buffer.getvalue().encode("utf-8")
 
-    def forget(self, call: dict[str, Any]) -> None:
-        """Drop the pieces of one call (after it changed).
-
-        Args:
-            call: The call dict.
-        """
+    def forget(self, call: dict[str, t.Any]) -> None:
+        """Drop the pieces of one call (after it changed)."""
         key = id(call)
         self._csv.pop(key, None)
         self._json.pop((key, False), None)
@@ -65,16 +55,8 @@ class Fragments:
         """Return the number of cached pieces."""
         return len(self._json) + len(self._csv)
 
-    def json_item(self, call: dict[str, Any], *, as_number: bool) -> bytes:
-        """Return one call's JSON text, rendering it on first use.
-
-        Args:
-            call: The call dict.
-            as_number: Render ``callId`` as a JSON number.
-
-        Returns:
-            The UTF-8 JSON bytes of the object.
-        """
+    def json_item(self, call: dict[str, t.Any], *, as_number: bool) -> bytes:
+        """One call's JSON bytes, rendered on first use."""
         key = (id(call), as_number)
         entry = self._json.get(key)
         if entry is None or entry[0] is not call:
@@ -84,39 +66,20 @@ class Fragments:
             entry = self._json[key] = (call, dump_json(value))
         return entry[1]
 
-    def csv_item(self, call: dict[str, Any]) -> bytes:
-        """Return one call's CSV row (with line end), rendering it on first use.
-
-        Args:
-            call: The call dict.
-
-        Returns:
-            The UTF-8 bytes of the row.
-        """
+    def csv_item(self, call: dict[str, t.Any]) -> bytes:
+        """One call's CSV row (with line end), rendered on first use."""
         key = id(call)
         entry = self._csv.get(key)
         if entry is None or entry[0] is not call:
             entry = self._csv[key] = (call, self._row(csv_cells(call, self._zone)))
         return entry[1]
 
-    def csv_page(self, calls: Iterable[dict[str, Any]]) -> bytes:
-        """Assemble a CSV export: header then one row per call.
-
-        Args:
-            calls: The page's calls.
-
-        Returns:
-            The CSV bytes.
-        """
+    def csv_page(self, calls: Iterable[dict[str, t.Any]]) -> bytes:
+        """A CSV export: header then one row per call."""
         return self._header + b"".join(self.csv_item(call) for call in calls)
 
-    def warm(self, calls: Iterable[dict[str, Any]], callid_as: str) -> None:
-        """Render calls ahead of the first request.
-
-        Args:
-            calls: Calls to render.
-            callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
-        """
+    def warm(self, calls: Iterable[dict[str, t.Any]], callid_as: str) -> None:
+        """Render calls ahead of the first request, in the ``callid_as`` forms."""
         forms = {"string": (False,), "number": (True,)}.get(callid_as, (False, True))
         with paused_gc():
             for call in calls:

@@ -1,39 +1,32 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Query parameters of ``GET /sa/call``: validation and result selection."""
 
 from __future__ import annotations
 
 import bisect
 import re
+import typing as t
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
 
 from voicegain_sim.times import parse_rfc3339
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
-MAX_PER_PAGE: Final[int] = 10_000
-DEFAULT_PER_PAGE: Final[int] = 50
-MAX_TIME_LENGTH: Final[int] = 32
-FINISHED_PHASES: Final[frozenset[str]] = frozenset({"DONE", "ERROR"})
-SORT_KEYS: Final[frozenset[str]] = frozenset({"time", "score", "documentId"})
-_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
-_BOOLEANS: Final[dict[str, bool]] = {"true": True, "false": False}
+MAX_PER_PAGE = 10_000
+DEFAULT_PER_PAGE = 50
+MAX_TIME_LENGTH = 32
+FINISHED_PHASES = frozenset({"DONE", "ERROR"})
+SORT_KEYS = frozenset({"time", "score", "documentId"})
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_BOOLEANS = {"true": True, "false": False}
 
 
 class QueryError(ValueError):
     """A query parameter is invalid (the API answers 400)."""
 
     def __init__(self, *, param: str, problem: str) -> None:
-        """Create the error.
-
-        Args:
-            param: Name of the offending parameter(s), for the message.
-            problem: What is wrong with it.
-        """
+        """Name the offending parameter(s) and what is wrong with it."""
         super().__init__(f"Invalid value for parameter '{param}': {problem}")
         self.param = param
 
@@ -133,12 +126,7 @@ def _sort(
 def parse_query(params: Mapping[str, list[str]], accept: str | None = None) -> Query:
     """Validate query parameters; unknown parameters are ignored.
 
-    Args:
-        params: Parsed query string (``urllib.parse.parse_qs`` shape).
-        accept: The request's ``Accept`` header, used when ``format`` is absent.
-
-    Returns:
-        The validated query.
+    ``accept`` (the ``Accept`` header) decides the format when ``format`` is absent.
 
     Raises:
         QueryError: A parameter is invalid; its message names the parameter.
@@ -169,21 +157,21 @@ def parse_query(params: Mapping[str, list[str]], accept: str | None = None) -> Q
     )
 
 
-def _nested_id(call: dict[str, Any], parent: str, key: str) -> str | None:
+def _nested_id(call: dict[str, t.Any], parent: str, key: str) -> str | None:
     nested = call.get(parent)
     return str(nested.get(key)) if isinstance(nested, dict) else None
 
 
-def _start(call: dict[str, Any]) -> datetime:
+def _start(call: dict[str, t.Any]) -> datetime:
     return parse_rfc3339(str(call["startTime"]))
 
 
-def _score_key(call: dict[str, Any]) -> tuple[int, float]:
+def _score_key(call: dict[str, t.Any]) -> tuple[int, float]:
     score = call.get("score")
     return (0, 0.0) if score is None else (1, float(score))
 
 
-_SORT_FUNCS: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
+_SORT_FUNCS = {
     "time": _start,
     "score": _score_key,
     "documentId": lambda call: int(call["callId"]),
@@ -193,27 +181,19 @@ _SORT_FUNCS: Final[dict[str, Callable[[dict[str, Any]], Any]]] = {
 class CallIndex:
     """A project's calls ordered by integer ``callId``, for fast selection."""
 
-    def __init__(self, calls: Sequence[dict[str, Any]]) -> None:
-        """Index the calls.
-
-        Args:
-            calls: The project's calls, in any order.
-        """
+    def __init__(self, calls: Sequence[dict[str, t.Any]]) -> None:
+        """Index the calls, given in any order."""
         pairs = sorted(
             ((int(call["callId"]), call) for call in calls), key=lambda p: p[0]
         )
         self.ids = [call_id for call_id, _ in pairs]
         self.calls = [call for _, call in pairs]
 
-    def select(self, query: Query) -> list[dict[str, Any]]:
-        """Compute the full (unpaged) result list of a query.
+    def select(self, query: Query) -> list[dict[str, t.Any]]:
+        """The full (unpaged) result list of a query.
 
-        Args:
-            query: The validated query.
-
-        Returns:
-            Filtered calls; with ``consecutive`` in callId order and cut at the
-            first call not DONE/ERROR, otherwise sorted per ``query.sort``.
+        With ``consecutive`` in callId order and cut at the first call not
+        DONE/ERROR, otherwise sorted per ``query.sort``.
         """
         calls = self.calls
         if query.after_call_id is not None:
@@ -231,7 +211,7 @@ class CallIndex:
         return result
 
 
-def _filter(calls: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
+def _filter(calls: list[dict[str, t.Any]], query: Query) -> list[dict[str, t.Any]]:
     """Apply the time, agent, queue and AIVR app filters."""
     low, high = query.from_time, query.to_time
     if low is not None:

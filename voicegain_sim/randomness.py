@@ -1,17 +1,15 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Fast random helpers for the call generator."""
 
 from __future__ import annotations
 
+import typing as t
 import uuid
-from typing import TYPE_CHECKING, TypeVar
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     import random
     from collections.abc import Sequence
 
-_T = TypeVar("_T")
+_T = t.TypeVar("_T")
 
 
 def chance(rng: random.Random, probability: float) -> bool:

@@ -1,25 +1,23 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """HTTP response values and the rendering of ``/sa/call`` result pages."""
 
 from __future__ import annotations
 
 import json
 import math
+import typing as t
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlencode
 
 from voicegain_sim.csvfmt import render_csv
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from voicegain_sim.prerender import Fragments
     from voicegain_sim.query import Query
 
-JSON_TYPE: Final[str] = "application/json"
-CSV_TYPE: Final[str] = "text/csv; charset=utf-8"
-_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-CALLID_MODES: Final[frozenset[str]] = frozenset({"string", "number", "mixed"})
+JSON_TYPE = "application/json"
+CSV_TYPE = "text/csv; charset=utf-8"
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+CALLID_MODES = frozenset({"string", "number", "mixed"})
 
 
 @dataclass
@@ -39,51 +37,25 @@ class Response:
     body: bytes
     content_type: str = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
-    page: list[dict[str, Any]] | None = None
+    page: list[dict[str, t.Any]] | None = None
     truncate: bool = False
 
 
 def dump_json(value: object) -> bytes:
-    """Serialize to compact UTF-8 JSON, non-ASCII kept as is.
-
-    Args:
-        value: A JSON-compatible value.
-
-    Returns:
-        The JSON bytes.
-    """
+    """Compact UTF-8 JSON, non-ASCII kept as is."""
     return _ENCODER.encode(value).encode("utf-8")
 
 
 def error_response(
     status: int, message: str, headers: dict[str, str] | None = None
 ) -> Response:
-    """Build the API's JSON error body ``{"status": ..., "message": ...}``.
-
-    Args:
-        status: HTTP status code.
-        message: Human-readable message.
-        headers: Further headers.
-
-    Returns:
-        The response.
-    """
+    """The API's JSON error: ``{"status": ..., "message": ...}``."""
     body = dump_json({"status": status, "message": message})
     return Response(status, body, headers=dict(headers or {}))
 
 
 def link_header(base_url: str, raw_query: str, page: int, last: int) -> str:
-    """Build an RFC 5988 ``Link`` header for offset paging.
-
-    Args:
-        base_url: Scheme, host and path of the request.
-        raw_query: The request's query string; only ``page`` is changed.
-        page: The current page.
-        last: The last page (at least 1).
-
-    Returns:
-        The header value with rel first/prev/self/next/last.
-    """
+    """RFC 5988 ``Link`` (first/prev/self/next/last); only ``page`` changes."""
     pairs = parse_qsl(raw_query, keep_blank_values=True)
 
     def url(number: int) -> str:
@@ -109,7 +81,7 @@ def link_header(base_url: str, raw_query: str, page: int, last: int) -> str:
     return ", ".join(f'<{url(number)}>; rel="{rel}"' for rel, number in rels)
 
 
-def _with_callid(call: dict[str, Any], *, as_number: bool) -> dict[str, Any]:
+def _with_callid(call: dict[str, t.Any], *, as_number: bool) -> dict[str, t.Any]:
     if not as_number or isinstance(call.get("callId"), int):
         return call
     copy = dict(call)
@@ -118,7 +90,7 @@ def _with_callid(call: dict[str, Any], *, as_number: bool) -> dict[str, Any]:
 
 
 def page_response(  # noqa: PLR0913
-    result: list[dict[str, Any]],
+    result: list[dict[str, t.Any]],
     query: Query,
     *,
     base_url: str,
@@ -127,20 +99,7 @@ def page_response(  # noqa: PLR0913
     csv_timezone: str,
     fragments: Fragments | None = None,
 ) -> Response:
-    """Render one page of a result list.
-
-    Args:
-        result: The full, filtered (and cut) result list.
-        query: The validated query (page, per_page, format).
-        base_url: Scheme, host and path of the request, for ``Link``.
-        raw_query: The request's query string, for ``Link``.
-        callid_as: ``string``, ``number`` or ``mixed`` (alternating) callIds.
-        csv_timezone: IANA zone for CSV times.
-        fragments: Prerendered pieces to assemble the body from, if any.
-
-    Returns:
-        The 200 response with ``X-Total-Count`` and ``Link``.
-    """
+    """Render one page of a result list: 200 with ``X-Total-Count`` and ``Link``."""
     total = len(result)
     start = (query.page - 1) * query.per_page
     page = result[start : start + query.per_page]

@@ -1,16 +1,14 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """The Voicegain API simulator: state plus a background HTTP server."""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+import typing as t
 
 from voicegain_sim.handler import API_PREFIX, SimHTTPServer
 from voicegain_sim.state import SimState
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from types import TracebackType
 
     from typing_extensions import Self
@@ -27,10 +25,10 @@ class VoicegainSimulator(SimState):
 
     def __init__(  # noqa: PLR0913
         self,
-        calls: list[dict[str, Any]] | None = None,
+        calls: list[dict[str, t.Any]] | None = None,
         *,
         token: str = "sim-token",  # noqa: S107 - a test token
-        projects: dict[str, list[dict[str, Any]]] | None = None,
+        projects: dict[str, list[dict[str, t.Any]]] | None = None,
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,

@@ -1,12 +1,10 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """The simulator's state: projects, recorded requests, faults, answers."""
 
 from __future__ import annotations
 
 import threading
+import typing as t
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from voicegain_sim.data import clone_calls, continue_calls, make_calls
@@ -21,11 +19,11 @@ from voicegain_sim.responses import (
     page_response,
 )
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-UNAUTHORIZED_MESSAGE: Final[str] = "Unauthorized: invalid or expired token"
-DEFAULT_CALL_COUNT: Final[int] = 100
+UNAUTHORIZED_MESSAGE = "Unauthorized: invalid or expired token"
+DEFAULT_CALL_COUNT = 100
 
 
 @dataclass
@@ -64,10 +62,10 @@ class SimState:
 
     def __init__(  # noqa: PLR0913
         self,
-        calls: list[dict[str, Any]] | None = None,
+        calls: list[dict[str, t.Any]] | None = None,
         *,
         token: str = "sim-token",  # noqa: S107 - a test token
-        projects: dict[str, list[dict[str, Any]]] | None = None,
+        projects: dict[str, list[dict[str, t.Any]]] | None = None,
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,
@@ -98,7 +96,7 @@ class SimState:
         self.requests: list[RecordedRequest] = []
         self.on_request: Callable[[int, dict[str, list[str]]], None] | None = None
         self.faults = FaultQueue()
-        self._projects: dict[str, list[dict[str, Any]]] = {}
+        self._projects: dict[str, list[dict[str, t.Any]]] = {}
         if calls is not None or projects is None:
             source = calls if calls is not None else make_calls(DEFAULT_CALL_COUNT)
             self._projects[token] = clone_calls(source)
@@ -111,7 +109,7 @@ class SimState:
 
     # ----------------------------------------------------------------- data
     @property
-    def calls(self) -> list[dict[str, Any]]:
+    def calls(self) -> list[dict[str, t.Any]]:
         """Live calls of the single (or first) project.
 
         In-place edits are seen by the next request; with ``prerender`` use
@@ -124,7 +122,7 @@ class SimState:
         """Tokens of all projects, the single/first project first."""
         return list(self._projects)
 
-    def calls_for(self, token: str) -> list[dict[str, Any]]:
+    def calls_for(self, token: str) -> list[dict[str, t.Any]]:
         """Return the live calls of the project a token selects.
 
         Args:
@@ -136,7 +134,7 @@ class SimState:
         return self._projects[token]
 
     def _changed(
-        self, calls: Iterable[dict[str, Any]] = (), *, reorder: bool = True
+        self, calls: Iterable[dict[str, t.Any]] = (), *, reorder: bool = True
     ) -> None:
         """Drop what depends on the data: indexes, cached bodies, pieces."""
         if reorder:
@@ -153,7 +151,7 @@ class SimState:
                 for calls in self._projects.values():
                     self._fragments.warm(calls, self.callid_as)
 
-    def _find(self, call_id: int) -> list[dict[str, Any]]:
+    def _find(self, call_id: int) -> list[dict[str, t.Any]]:
         found = [
             call
             for calls in self._projects.values()
@@ -191,7 +189,9 @@ class SimState:
                         call[key] = value
             self._changed(found, reorder="callId" in fields)
 
-    def add_calls(self, calls: list[dict[str, Any]], token: str | None = None) -> None:
+    def add_calls(
+        self, calls: list[dict[str, t.Any]], token: str | None = None
+    ) -> None:
         """Append calls (copied) to a project.
 
         Args:
@@ -216,7 +216,7 @@ class SimState:
 
     def add_generated(
         self, count: int, token: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, t.Any]]:
         """Append ``count`` new DONE calls with higher callIds and later times.
 
         Args:

@@ -1,5 +1,3 @@
-# Copyright 2026 tap-voicegain contributors
-# SPDX-License-Identifier: Apache-2.0
 """Fixed vocabularies the call generator draws from.
 
 Everything here is plain constant data. Values are chosen to exercise a
@@ -10,10 +8,8 @@ ids with leading zeros. No value used inside a ``|``-joined CSV list contains
 
 from __future__ import annotations
 
-from typing import Final
-
 # Agents as tuples of agentId, email, name, userId and channel.
-AGENTS: Final[tuple[tuple[str, str, str, str, str], ...]] = (
+AGENTS: tuple[tuple[str, str, str, str, str], ...] = (
     (
         "0436828",
         "joe@voicegain.ai",
@@ -87,7 +83,7 @@ AGENTS: Final[tuple[tuple[str, str, str, str, str], ...]] = (
 )
 
 # Queues as tuples of queueId and name.
-QUEUES: Final[tuple[tuple[str, str], ...]] = (
+QUEUES: tuple[tuple[str, str], ...] = (
     ("873490", "Q-English-Member-Services"),
     ("0873491", "Q-Spanish-Member-Services"),
     ("873500", "Q-Claims, Billing & Payments"),
@@ -95,9 +91,9 @@ QUEUES: Final[tuple[tuple[str, str], ...]] = (
     ("873520", "Q-Pharmacy"),
 )
 
-TEAMS: Final[tuple[str, ...]] = ("Team Alpha", "Team Bravo", "Équipe Nord")
+TEAMS: tuple[str, ...] = ("Team Alpha", "Team Bravo", "Équipe Nord")
 
-TAGS: Final[tuple[str, ...]] = (
+TAGS: tuple[str, ...] = (
     "C_Member",
     "V_Verified",
     "R_Coverage",
@@ -109,7 +105,7 @@ TAGS: Final[tuple[str, ...]] = (
     "E_Escalation",
 )
 
-KEYWORDS: Final[tuple[str, ...]] = (
+KEYWORDS: tuple[str, ...] = (
     "deductible",
     "claim",
     "copay",
@@ -122,7 +118,7 @@ KEYWORDS: Final[tuple[str, ...]] = (
     "out-of-network",
 )
 
-TOPICS: Final[tuple[str, ...]] = (
+TOPICS: tuple[str, ...] = (
     "Check Claim Status",
     "Update Address",
     "Billing Question",
@@ -132,7 +128,7 @@ TOPICS: Final[tuple[str, ...]] = (
     "Complaint",
 )
 
-WORDS: Final[tuple[str, ...]] = (
+WORDS: tuple[str, ...] = (
     "claim",
     "coverage",
     "thank",
@@ -155,7 +151,7 @@ WORDS: Final[tuple[str, ...]] = (
     "hold",
 )
 
-MARKER_TYPES: Final[tuple[str, ...]] = (
+MARKER_TYPES: tuple[str, ...] = (
     "CC_QUEUE_ENTER",
     "CC_ANSWER",
     "CC_AGENT_ANSWER",
@@ -165,16 +161,16 @@ MARKER_TYPES: Final[tuple[str, ...]] = (
     "CC_HANGUP",
 )
 
-MARKER_NOTES: Final[tuple[str, ...]] = (
+MARKER_NOTES: tuple[str, ...] = (
     "Caller placed on hold, checking claim",
     'Transfer to "Tier 2"',
     "Réclamation escalated to supervisor",
     "Member asked for a callback, tomorrow 9am",
 )
 
-DTMF_KEYS: Final[str] = "0123456789*#"
+DTMF_KEYS: str = "0123456789*#"
 
-CALLER_NAMES: Final[tuple[str, ...]] = (
+CALLER_NAMES: tuple[str, ...] = (
     "Maria",
     "Mr. Chen",
     "Ms. O'Neil",
@@ -183,7 +179,7 @@ CALLER_NAMES: Final[tuple[str, ...]] = (
     "Aiyana",
 )
 
-NOTE_REASONS: Final[tuple[str, ...]] = (
+NOTE_REASONS: tuple[str, ...] = (
     "a denied claim for an MRI, dated 04/02",
     "the status of a refund of $45.10",
     "changing the mailing address, phone and e-mail",
@@ -191,35 +187,35 @@ NOTE_REASONS: Final[tuple[str, ...]] = (
     "out-of-network coverage while travelling in México",
 )
 
-NOTE_QUOTES: Final[tuple[str, ...]] = (
+NOTE_QUOTES: tuple[str, ...] = (
     "I've been waiting three weeks, this is ridiculous",
     "Can you send that to me in writing?",
     "Gracias, that's all I needed",
     "Why was I charged twice?",
 )
 
-NOTE_OUTCOMES: Final[tuple[str, ...]] = (
+NOTE_OUTCOMES: tuple[str, ...] = (
     "Resolved on the call.",
     "Escalated to Tier 2; ticket #88213 opened.",
     "Follow-up required — member will call back.",
     "Unresolved, caller hung up.",
 )
 
-REVIEW_STATUSES: Final[tuple[str, ...]] = ("complete", "in_progress", "disputed")
+REVIEW_STATUSES: tuple[str, ...] = ("complete", "in_progress", "disputed")
 
-REVIEW_NOTES: Final[tuple[str, ...]] = (
+REVIEW_NOTES: tuple[str, ...] = (
     "Good empathy; missed the HIPAA verification step.",
     'Agent said "I don\'t know" twice,\ncoach on knowledge base use.',
     "Excellent call — textbook resolution.",
 )
 
-WHO_HUNG_UP: Final[tuple[str, ...]] = ("caller", "agent", "system")
+WHO_HUNG_UP: tuple[str, ...] = ("caller", "agent", "system")
 
-AUDIT_STATUSES: Final[tuple[str, ...]] = ("not_started", "in_progress", "complete")
+AUDIT_STATUSES: tuple[str, ...] = ("not_started", "in_progress", "complete")
 
-TRANSFER_DEST_TYPES: Final[tuple[str, ...]] = ("Internal", "Agency")
+TRANSFER_DEST_TYPES: tuple[str, ...] = ("Internal", "Agency")
 
-INTERNAL_ENDPOINTS: Final[tuple[str, ...]] = (
+INTERNAL_ENDPOINTS: tuple[str, ...] = (
     "14693333606",
     "18005550199",
     "442071838750",
