@@ -1,7 +1,8 @@
 """Command line: serve a simulated Voicegain API until SIGTERM/SIGINT.
 
 Example:
-    python -m voicegain_sim --calls 3000 --port 8765 --token demo-token
+    python -m voicegain_sim --calls 3000 --port 8765 --token demo-token \
+        --rate-limit 75/60 --rate-limit 2000/3600 --transcripts-pending 0.05
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import threading
 import typing as t
 
 from voicegain_sim.data import make_calls
+from voicegain_sim.faults import HEADER_STYLES
+from voicegain_sim.ratelimit import parse_limit
 from voicegain_sim.server import VoicegainSimulator
 
 if t.TYPE_CHECKING:
@@ -46,18 +49,54 @@ def _parser() -> argparse.ArgumentParser:
         help="append new DONE calls every SECONDS",
     )
     parser.add_argument("--add-count", type=int, default=1, help="calls per addition")
+    parser.add_argument(
+        "--rate-limit",
+        action="append",
+        type=_limit,
+        default=None,
+        metavar="N/SECONDS",
+        help="allow N requests per fixed window of SECONDS (repeatable)",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 429 (concurrency) beyond N requests at once",
+    )
+    parser.add_argument(
+        "--ratelimit-headers",
+        choices=sorted(HEADER_STYLES),
+        default="standard",
+        help="rate-limit headers as the API sends them, left out, or garbled",
+    )
+    parser.add_argument(
+        "--transcripts-pending",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of transcripts still in progress (400)",
+    )
+    parser.add_argument(
+        "--transcripts-missing",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of transcripts deleted (404)",
+    )
     return parser
 
 
+def _limit(text: str) -> tuple[int, float]:
+    try:
+        return parse_limit(text)
+    except ValueError:
+        msg = f"expected N/SECONDS with N >= 1 and SECONDS > 0, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the simulator until a termination signal arrives.
-
-    Args:
-        argv: Command line arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The exit status.
-    """
+    """Run the simulator until SIGTERM/SIGINT; return the exit status."""
     args = _parser().parse_args(argv)
     done = threading.Event()
 
@@ -72,6 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         csv_timezone=args.csv_timezone,
         callid_as=args.callid_as,
         prerender=args.prerender,
+        rate_limits=args.rate_limit,
+        max_in_flight=args.max_in_flight,
+        ratelimit_headers=args.ratelimit_headers,
+        transcripts_pending_fraction=args.transcripts_pending,
+        transcripts_missing_fraction=args.transcripts_missing,
         host=args.host,
         port=args.port,
     )

@@ -27,6 +27,8 @@ DEFAULT_START = datetime(2024, 5, 12, 14, 0, 0, tzinfo=timezone.utc)
 """Start time of the first generated call when none is given."""
 
 _SA_SESSION_ALPHABET = string.ascii_letters + string.digits
+# About 1 call in 40 never had a Speech Analytics session: no saSessionId.
+_NO_SESSION_BELOW = 6  # of 256 values of the recording id's first byte
 
 
 def make_calls(
@@ -41,9 +43,10 @@ def make_calls(
 
     Null fields are omitted. Calls are sorted by ``callId`` (numeric text)
     ascending, with random gaps of 1..5 between ids; ``startTime`` increases
-    with ``callId``; ``seed`` also fixes ``accountId`` and ``contextId``. The
-    output depends only on the arguments. ``processing_at`` lists indexes
-    (0-based) of calls left in ``PROCESSING``.
+    with ``callId``. About 1 call in 40 has no ``saSessionId``. ``seed`` also
+    fixes ``accountId`` and ``contextId``; the output depends only on the
+    arguments. ``processing_at`` lists indexes (0-based) of calls left in
+    ``PROCESSING``.
     """
     rng = random.Random(seed)  # noqa: S311 - test data, not crypto
     account_id = rand_uuid(rng)
@@ -138,6 +141,8 @@ def _make_call(
         "incidents": pick(rng, (0, 0, 0, 1, 2, 5)),
         "dailyRepeatCalls": pick(rng, (0, 0, 0, 1, 2)),
     }
+    if int(call["recording"][:2], 16) < _NO_SESSION_BELOW:
+        del call["saSessionId"]  # drawn all the same, so other fields stay put
     channels = 2 if chance(rng, 0.9) else 1
     call["numAudioChannels"] = channels
     call["numSpkChannels"] = channels

@@ -1,22 +1,57 @@
 """Injected faults: scheduling and the faulty responses they produce.
 
-Kinds and the client-side symptom each one causes (``requests`` library):
+``sim.inject(kind, times=1, after=0, endpoint="calls", **options)`` queues a
+fault for the next ``times`` requests to one endpoint, after ``after`` good
+ones. Endpoints: ``calls`` (``GET /sa/call``, the default), ``call``
+(``GET /sa/call/{callId}``), ``transcript`` (``GET /sa/{id}/transcript``) or
+``any`` (the first request to any of them). Faults for one endpoint queue up,
+each starting once the one before is used up. A request throttled by a rate
+or concurrency limit takes no fault.
 
-* ``status`` - an HTTP error status (``code``, optional ``retry_after`` header
-  value and ``body``); ``raise_for_status`` raises ``HTTPError``.
+Kinds, their options, and what a client (``requests``) sees:
+
+* ``status`` - an HTTP error: ``code`` (500), ``retry_after`` (header value),
+  ``body`` (text; JSON content type when it looks like JSON, else the API's
+  JSON error), ``close`` (send ``Connection: close`` and close the socket).
+  A 408 as servers send it: ``inject("status", code=408, close=True)``.
 * ``reset`` - the socket is closed without a response: ``ConnectionError``.
-* ``truncate`` - 200 with chunked encoding, cut mid-chunk:
-  ``ChunkedEncodingError``.
-* ``delay`` - the answer comes ``seconds`` late: ``ReadTimeout`` for a client
-  with a shorter timeout.
+* ``truncate`` - chunked encoding, cut mid-chunk: ``ChunkedEncodingError``.
+* ``delay`` - the answer comes ``seconds`` (2.0) late: ``ReadTimeout`` for a
+  client with a shorter timeout.
+* ``trickle`` - the real answer, but its body is sent ``size`` (1) bytes
+  every ``seconds`` (1.0) after the headers (``Content-Length`` is right):
+  every read succeeds within a read timeout, so only a total deadline ends it.
+  Stops when the client disconnects or the simulator stops.
 * ``html`` - 200 ``text/html`` proxy login page.
 * ``bad_json`` - 200 ``application/json`` with truncated JSON text.
 * ``non_array`` - 200 JSON object instead of an array.
 * ``no_callid_csv`` - 200 ``text/csv`` whose header lacks ``callId``.
+* ``no_charset`` - the real answer with ``Content-Type`` stripped of its
+  ``charset`` parameter: CSV comes as bare ``text/csv`` (UTF-8 bytes), which
+  ``requests`` decodes as ISO-8859-1 in ``response.text``.
+* ``bom`` - the real answer with a UTF-8 BOM (``EF BB BF``) before the body
+  (CSV, JSON, error bodies alike); ``no_charset=True`` also drops the charset.
+* ``echo_auth`` - an error (``code`` 502) from a misbehaving proxy whose body
+  quotes the request's ``Authorization`` header: JSON
+  ``{"status", "message"}`` with the header in ``message``, or plain text
+  with ``as_text=True``.
+* ``ansi_error`` - an error (``code`` 500) whose message holds new lines, a
+  carriage return, a tab and ANSI colour/cursor escapes (JSON, or plain text
+  with ``as_text=True``).
+* ``raw`` - exactly ``body`` (str or bytes, default empty) with
+  ``content_type`` (``application/octet-stream``), status ``code`` (200) and
+  extra ``headers`` (a dict).
+* ``concurrency`` - 429 as the API's concurrency limit answers it:
+  ``X-ResourceLimit-Type: concurrency``, ``X-ResourceLimit-Limit: <limit>``
+  (1), ``Retry-After: <retry_after>`` (1).
+* ``ratelimit_headers`` - the real answer with ``style`` (``malformed``)
+  rate-limit headers: ``missing`` drops ``RateLimit-*`` and ``Retry-After``,
+  ``malformed`` sends unparsable values (see :data:`MALFORMED_HEADERS`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import typing as t
 from collections import deque
@@ -27,28 +62,48 @@ from voicegain_sim.csvfmt import CSV_COLUMNS, render_csv
 from voicegain_sim.responses import (
     CSV_TYPE,
     JSON_TYPE,
+    TEXT_TYPE,
     Response,
     dump_json,
     error_response,
 )
 
-FAULT_KINDS = frozenset(
-    {
-        "status",
-        "reset",
-        "truncate",
-        "delay",
-        "html",
-        "bad_json",
-        "non_array",
-        "no_callid_csv",
-    }
-)
-_OPTIONS = {
-    "status": frozenset({"code", "retry_after", "body"}),
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+ENDPOINTS = frozenset({"calls", "call", "transcript"})
+_ANY = "any"
+_OPTIONS: dict[str, frozenset[str]] = {
+    "status": frozenset({"code", "retry_after", "body", "close"}),
+    "reset": frozenset(),
+    "truncate": frozenset(),
     "delay": frozenset({"seconds"}),
+    "trickle": frozenset({"seconds", "size"}),
+    "html": frozenset(),
+    "bad_json": frozenset(),
+    "non_array": frozenset(),
+    "no_callid_csv": frozenset(),
+    "no_charset": frozenset(),
+    "bom": frozenset({"no_charset"}),
+    "echo_auth": frozenset({"code", "as_text"}),
+    "ansi_error": frozenset({"code", "as_text"}),
+    "raw": frozenset({"code", "body", "content_type", "headers"}),
+    "concurrency": frozenset({"limit", "retry_after"}),
+    "ratelimit_headers": frozenset({"style"}),
 }
+FAULT_KINDS = frozenset(_OPTIONS)
 DEFAULT_DELAY_SECONDS = 2.0
+DEFAULT_TRICKLE_SECONDS = 1.0
+BOM = b"\xef\xbb\xbf"
+HEADER_STYLES = frozenset({"standard", "missing", "malformed"})
+RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+# What a broken gateway might send instead of the API's rate-limit headers.
+MALFORMED_HEADERS = {
+    "RateLimit-Limit": "seventy-five;w=1m",
+    "RateLimit-Remaining": "-3.5",
+    "RateLimit-Reset": "soon",
+    "Retry-After": "Someday, 99 Foo 20XX",
+}
 
 LOGIN_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Sign in - Corporate Proxy</title>"
@@ -56,23 +111,22 @@ LOGIN_PAGE = (
     b'action="/login"><input name="user"><input name="password" '
     b'type="password"><button>Sign in</button></form>\n</body></html>\n'
 )
+ANSI_MESSAGE = (
+    "Internal error\n\x1b[31;1mFATAL\x1b[0m worker crashed\r\n"
+    "\tat com.voicegain.sa.Export.run(Export.java:42)\n"
+    "\x1b[2K\x1b[1A\x1b]0;pwned\x07INFO all good"
+)
 
 
 @dataclass
 class Fault:
-    """One injected fault.
-
-    Attributes:
-        kind: One of :data:`FAULT_KINDS`.
-        times: How many more requests get the fault.
-        after: How many more good requests pass before it starts.
-        opts: Kind-specific options.
-    """
+    """One injected fault: ``times`` more requests get it, after ``after``."""
 
     kind: str
     times: int = 1
     after: int = 0
     opts: dict[str, t.Any] = field(default_factory=dict)
+    endpoint: str = "calls"
 
     @property
     def seconds(self) -> float:
@@ -81,54 +135,60 @@ class Fault:
 
 
 class FaultQueue:
-    """Faults waiting for requests, applied one after the other."""
+    """Faults waiting for requests; first in, first out per endpoint."""
 
     def __init__(self) -> None:
         """Create an empty queue."""
         self._pending: deque[Fault] = deque()
         self._lock = threading.Lock()
 
-    def add(self, kind: str, *, times: int, after: int, opts: dict[str, t.Any]) -> None:
-        """Queue a fault behind the ones already queued.
-
-        Args:
-            kind: One of :data:`FAULT_KINDS`.
-            times: Number of requests to hit (>= 1).
-            after: Good requests to let pass first (>= 0).
-            opts: Kind-specific options.
+    def add(
+        self,
+        kind: str,
+        *,
+        times: int,
+        after: int,
+        opts: dict[str, t.Any],
+        endpoint: str = "calls",
+    ) -> None:
+        """Queue a fault behind the ones already queued for its endpoint.
 
         Raises:
-            ValueError: Unknown kind or option, or bad counts.
+            ValueError: Unknown kind, option or endpoint, or bad counts.
         """
         if kind not in FAULT_KINDS:
             msg = f"unknown fault {kind!r}; expected one of {sorted(FAULT_KINDS)}"
             raise ValueError(msg)
-        unknown = set(opts) - _OPTIONS.get(kind, frozenset())
+        unknown = set(opts) - _OPTIONS[kind]
         if unknown:
             msg = f"fault {kind!r} takes no option(s) {sorted(unknown)}"
+            raise ValueError(msg)
+        if endpoint not in ENDPOINTS | {_ANY}:
+            msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
+            raise ValueError(msg)
+        if kind == "ratelimit_headers" and opts.get("style") == "standard":
+            msg = "ratelimit_headers style must be missing or malformed"
             raise ValueError(msg)
         if times < 1 or after < 0:
             msg = "times must be >= 1 and after >= 0"
             raise ValueError(msg)
         with self._lock:
-            self._pending.append(Fault(kind, times, after, dict(opts)))
+            self._pending.append(Fault(kind, times, after, dict(opts), endpoint))
 
-    def take(self) -> Fault | None:
-        """Consume one request's worth of the queue.
-
-        Returns:
-            The fault for this request, or ``None`` for a good request.
-        """
+    def take(self, endpoint: str = "calls") -> Fault | None:
+        """Consume one request's worth of the queue; ``None``: a good request."""
         with self._lock:
-            if not self._pending:
+            head = next(
+                (f for f in self._pending if f.endpoint in {endpoint, _ANY}), None
+            )
+            if head is None:
                 return None
-            head = self._pending[0]
             if head.after > 0:
                 head.after -= 1
                 return None
             head.times -= 1
             if head.times <= 0:
-                self._pending.popleft()
+                self._pending.remove(head)
             return head
 
     def clear(self) -> None:
@@ -142,7 +202,14 @@ class FaultQueue:
             return len(self._pending)
 
 
-def _status_response(opts: dict[str, t.Any]) -> Response:
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _status(opts: Mapping[str, t.Any], _real: Response, _auth: str | None) -> Response:
     code = int(opts.get("code", 500))
     headers: dict[str, str] = {}
     retry_after = opts.get("retry_after")
@@ -150,70 +217,140 @@ def _status_response(opts: dict[str, t.Any]) -> Response:
         headers["Retry-After"] = str(retry_after)
     body = opts.get("body")
     if body is None:
-        try:
-            message = HTTPStatus(code).phrase
-        except ValueError:
-            message = "Error"
-        return error_response(code, message, headers)
-    data = str(body).encode("utf-8")
-    looks_json = data.lstrip()[:1] in {b"{", b"["}
-    return Response(code, data, JSON_TYPE if looks_json else "text/plain", headers)
+        response = error_response(code, _phrase(code), headers)
+    else:
+        data = str(body).encode("utf-8")
+        looks_json = data.lstrip()[:1] in {b"{", b"["}
+        response = Response(
+            code, data, JSON_TYPE if looks_json else "text/plain", headers
+        )
+    if opts.get("close"):
+        response.headers["Connection"] = "close"
+        response.close = True
+    return response
 
 
-def _truncated(real: Response) -> Response:
+def _message(code: int, message: str, *, as_text: bool) -> Response:
+    if as_text:
+        return Response(code, message.encode("utf-8"), TEXT_TYPE)
+    return error_response(code, message)
+
+
+def _echo_auth(
+    opts: Mapping[str, t.Any], _real: Response, auth: str | None
+) -> Response:
+    code = int(opts.get("code", 502))
+    message = (
+        f"{_phrase(code)}: upstream refused the request "
+        f"[Authorization: {auth or '(none)'}]"
+    )
+    return _message(code, message, as_text=bool(opts.get("as_text")))
+
+
+def _ansi(opts: Mapping[str, t.Any], _real: Response, _auth: str | None) -> Response:
+    code = int(opts.get("code", 500))
+    return _message(code, ANSI_MESSAGE, as_text=bool(opts.get("as_text")))
+
+
+def _raw(opts: Mapping[str, t.Any], _real: Response, _auth: str | None) -> Response:
+    body = opts.get("body", b"")
+    data = body if isinstance(body, bytes) else str(body).encode("utf-8")
     return Response(
-        real.status,
-        real.body,
-        real.content_type,
-        real.headers,
-        real.page,
-        truncate=True,
+        int(opts.get("code", 200)),
+        data,
+        str(opts.get("content_type", "application/octet-stream")),
+        {str(k): str(v) for k, v in dict(opts.get("headers") or {}).items()},
     )
 
 
-def _html(_real: Response) -> Response:
-    return Response(200, LOGIN_PAGE, "text/html; charset=utf-8")
+def _concurrency(
+    opts: Mapping[str, t.Any], _real: Response, _auth: str | None
+) -> Response:
+    return concurrency_response(
+        int(opts.get("limit", 1)), int(opts.get("retry_after", 1))
+    )
 
 
-def _bad_json(real: Response) -> Response:
+def concurrency_response(limit: int, retry_after: int) -> Response:
+    """The API's 429 for too many requests in flight."""
+    return error_response(
+        429,
+        f"Too Many Requests: concurrency limit of {limit} reached",
+        {
+            "X-ResourceLimit-Type": "concurrency",
+            "X-ResourceLimit-Limit": str(limit),
+            "Retry-After": str(retry_after),
+        },
+    )
+
+
+def _bare_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip()
+
+
+def _no_callid_csv(
+    _opts: Mapping[str, t.Any], real: Response, _auth: str | None, zone: str
+) -> Response:
+    columns = [column for column in CSV_COLUMNS if column != "callId"]
+    text = render_csv(real.page or [], timezone=zone, columns=columns)
+    return Response(200, text.encode("utf-8"), CSV_TYPE, real.headers)
+
+
+def _bad_json(
+    _opts: Mapping[str, t.Any], real: Response, _auth: str | None
+) -> Response:
     cut = real.body[: len(real.body) // 2]
     if len(cut) < len(b"[{"):
         cut = b'[{"callId":"1'
     return Response(200, cut, JSON_TYPE, real.headers)
 
 
-def _non_array(_real: Response) -> Response:
-    body = dump_json({"error": "Service temporarily unavailable", "status": 200})
-    return Response(200, body, JSON_TYPE)
-
-
-_REPLACERS = {
-    "truncate": _truncated,
-    "html": _html,
+_Replacer = t.Callable[[t.Mapping[str, t.Any], Response, str | None], Response]
+_REPLACERS: dict[str, _Replacer] = {
+    "status": _status,
+    "echo_auth": _echo_auth,
+    "ansi_error": _ansi,
+    "raw": _raw,
+    "concurrency": _concurrency,
+    "truncate": lambda _o, real, _a: dataclasses.replace(real, truncate=True),
+    "trickle": lambda o, real, _a: dataclasses.replace(
+        real,
+        trickle=(
+            float(o.get("seconds", DEFAULT_TRICKLE_SECONDS)),
+            max(1, int(o.get("size", 1))),
+        ),
+    ),
+    "html": lambda _o, _r, _a: Response(200, LOGIN_PAGE, "text/html; charset=utf-8"),
     "bad_json": _bad_json,
-    "non_array": _non_array,
+    "non_array": lambda _o, _r, _a: Response(
+        200, dump_json({"error": "Service temporarily unavailable", "status": 200})
+    ),
+    "no_charset": lambda _o, real, _a: dataclasses.replace(
+        real, content_type=_bare_type(real.content_type)
+    ),
+    "bom": lambda o, real, _a: dataclasses.replace(
+        real,
+        body=BOM + real.body,
+        content_type=(
+            _bare_type(real.content_type) if o.get("no_charset") else real.content_type
+        ),
+    ),
 }
 
 
-def faulty_response(fault: Fault, real: Response, csv_timezone: str) -> Response:
+def faulty_response(
+    fault: Fault,
+    real: Response,
+    csv_timezone: str,
+    authorization: str | None = None,
+) -> Response:
     """Turn the real response into the faulty one.
 
-    ``reset`` and ``delay`` are carried out by the HTTP handler; for them the
-    real response is returned unchanged.
-
-    Args:
-        fault: The fault to apply.
-        real: The response the request would have had.
-        csv_timezone: IANA zone for CSV times.
-
-    Returns:
-        The response to send.
+    ``reset``, ``delay`` and ``ratelimit_headers`` are carried out by the
+    HTTP handler and the state; for them the real response is returned.
+    ``authorization`` is the request's header, for ``echo_auth``.
     """
-    if fault.kind == "status":
-        return _status_response(fault.opts)
     if fault.kind == "no_callid_csv":
-        columns = [column for column in CSV_COLUMNS if column != "callId"]
-        text = render_csv(real.page or [], timezone=csv_timezone, columns=columns)
-        return Response(200, text.encode("utf-8"), CSV_TYPE, real.headers)
-    replace = _REPLACERS.get(fault.kind)
-    return real if replace is None else replace(real)
+        return _no_callid_csv(fault.opts, real, authorization, csv_timezone)
+    replace: Callable[..., Response] | None = _REPLACERS.get(fault.kind)
+    return real if replace is None else replace(fault.opts, real, authorization)

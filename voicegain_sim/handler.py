@@ -10,14 +10,15 @@ import sys
 import threading
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from voicegain_sim.faults import faulty_response
 from voicegain_sim.responses import Response, dump_json, error_response
 
 if t.TYPE_CHECKING:
+    from voicegain_sim.answers import SimAPI
     from voicegain_sim.faults import Fault
-    from voicegain_sim.state import RecordedRequest, SimState
+    from voicegain_sim.state import RecordedRequest
 
 API_PREFIX = "/v1"
 CALLS_PATH = f"{API_PREFIX}/sa/call"
@@ -26,18 +27,42 @@ MAX_ADD = 10_000
 _BEARER = "bearer "
 
 
+def route(path: str) -> tuple[str | None, str]:
+    """The endpoint a path names, and its id (callId, saSessionId).
+
+    ``calls`` (``/v1/sa/call``), ``call`` (``/v1/sa/call/{callId}``),
+    ``transcript`` (``/v1/sa/{saSessionId}/transcript``); ``""`` for any
+    other API path (404, but counted by the limits), ``None`` outside the API.
+    """
+    path = path.rstrip("/")
+    if not path.startswith(f"{API_PREFIX}/") or path in ADD_PATHS:
+        return None, ""
+    parts = path[len(API_PREFIX) + 1 :].split("/")
+    if parts == ["sa", "call"]:
+        return "calls", ""
+    if len(parts) == 3 and parts[:2] == ["sa", "call"]:  # noqa: PLR2004
+        return "call", unquote(parts[2])
+    if len(parts) == 3 and parts[0] == "sa" and parts[2] == "transcript":  # noqa: PLR2004
+        return "transcript", unquote(parts[1])
+    return "", ""
+
+
+class _Request(t.NamedTuple):
+    endpoint: str
+    target: str  # the callId or saSessionId in the path
+    raw_query: str
+    params: dict[str, list[str]]
+    index: int  # 1-based position in the recorded requests
+    record: RecordedRequest
+
+
 class SimHTTPServer(ThreadingHTTPServer):
     """Threading HTTP server that tracks connections so it can stop at once."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], state: SimState) -> None:
-        """Bind the server.
-
-        Args:
-            address: ``(host, port)``; port 0 picks a free port.
-            state: The simulator state requests are answered from.
-        """
+    def __init__(self, address: tuple[str, int], state: SimAPI) -> None:
+        """Bind ``(host, port)`` (port 0: any free one); answer from ``state``."""
         super().__init__(address, SimRequestHandler)
         self.state = state
         self.stopping = threading.Event()
@@ -45,12 +70,7 @@ class SimHTTPServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
 
     def track(self, connection: socket.socket, *, add: bool) -> None:
-        """Register or forget an open client connection.
-
-        Args:
-            connection: The client socket.
-            add: ``True`` to register, ``False`` to forget.
-        """
+        """Register (``add``) or forget an open client connection."""
         with self._connections_lock:
             if add:
                 self._connections.add(connection)
@@ -70,19 +90,14 @@ class SimHTTPServer(ThreadingHTTPServer):
         request: socket.socket | tuple[bytes, socket.socket],
         client_address: object,
     ) -> None:
-        """Stay quiet about dropped connections; report real bugs.
-
-        Args:
-            request: The client socket.
-            client_address: The client address.
-        """
+        """Stay quiet about dropped connections; report real bugs."""
         if isinstance(sys.exc_info()[1], OSError) or self.stopping.is_set():
             return
         super().handle_error(request, client_address)
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):
-    """Answers ``/v1/sa/call`` and the ``/_sim/add`` control endpoint."""
+    """Answers the API's endpoints and the ``/_sim/add`` control endpoint."""
 
     protocol_version = "HTTP/1.1"
     server_version = "VoicegainSimulator/1.0"
@@ -103,12 +118,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self.server.track(self.connection, add=False)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        """Do not log requests (keeps the server fast and quiet).
-
-        Args:
-            format: Ignored.
-            *args: Ignored.
-        """
+        """Do not log requests (keeps the server fast and quiet)."""
 
     # --------------------------------------------------------------- helpers
     def _begin(self) -> tuple[str, str, dict[str, list[str]], int, RecordedRequest]:
@@ -131,6 +141,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, record: RecordedRequest, response: Response) -> None:
         record.status = response.status
+        record.response_headers = {
+            "Content-Type": response.content_type,
+            **response.headers,
+        }
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -145,9 +159,21 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 return
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
-            self.wfile.write(response.body)
+            if response.trickle is not None:
+                self._trickle(response.body, *response.trickle)
+            else:
+                self.wfile.write(response.body)
+            if response.close:
+                self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _trickle(self, body: bytes, seconds: float, size: int) -> None:
+        for start in range(0, len(body), size):
+            if start and self.server.stopping.wait(seconds):
+                self.close_connection = True
+                return
+            self.wfile.write(body[start : start + size])
 
     def _reset(self, record: RecordedRequest) -> None:
         record.status = 0
@@ -169,37 +195,66 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------- endpoints
     def do_GET(self) -> None:
-        """Answer ``GET /v1/sa/call`` (with faults); anything else is 404."""
+        """Answer the API's GET endpoints (limits, faults); anything else is 404."""
         path, raw_query, params, index, record = self._begin()
-        state = self.server.state
-        if path.rstrip("/") != CALLS_PATH:
+        endpoint, target = route(path)
+        record.endpoint = endpoint or ""
+        if endpoint is None:  # outside the API: no limits, no faults
             self._send(record, error_response(404, f"Not found: {path}"))
             return
-        hook = state.on_request
-        if hook is not None:
-            try:
-                hook(index, params)
-            except Exception as exc:  # noqa: BLE001
-                self._send(
-                    record, error_response(500, f"on_request hook failed: {exc!r}")
-                )
+        state = self.server.state
+        admission = state.admit()
+        try:
+            if admission.refusal is not None:
+                record.throttled = admission.limit
+                response = state.with_limit_headers(admission.refusal, {}, None)
+                self._send(record, response)
                 return
-        fault = state.take_fault()
+            request = _Request(endpoint, target, raw_query, params, index, record)
+            self._answer(request, admission.headers)
+        finally:
+            if admission.counted:
+                state.limiter.release()
+
+    def _answer(self, request: _Request, limits: dict[str, str]) -> None:
+        state = self.server.state
+        endpoint, params, record = request.endpoint, request.params, request.record
+        if not endpoint:
+            response = error_response(404, f"Not found: {record.path}")
+            self._send(record, state.with_limit_headers(response, limits, None))
+            return
+        hook = state.on_request
+        if endpoint == "calls" and hook is not None:
+            try:
+                hook(request.index, params)
+            except Exception as exc:  # noqa: BLE001
+                response = error_response(500, f"on_request hook failed: {exc!r}")
+                self._send(record, state.with_limit_headers(response, limits, None))
+                return
+        fault = state.take_fault(endpoint)
         if self._apply_early(fault, record):
             return
-        host = self.headers.get("Host") or "{}:{}".format(
-            *self.server.server_address[:2]
-        )
-        response = state.answer_calls(
-            self._token(),
-            raw_query,
-            params,
-            self.headers.get("Accept"),
-            f"http://{host}{path}",
-        )
+        if endpoint == "calls":
+            host = self.headers.get("Host") or "{}:{}".format(
+                *self.server.server_address[:2]
+            )
+            response = state.answer_calls(
+                self._token(),
+                request.raw_query,
+                params,
+                self.headers.get("Accept"),
+                f"http://{host}{record.path}",
+            )
+        else:
+            response = state.answer(endpoint, request.target, self._token(), params)
         if fault is not None:
-            response = faulty_response(fault, response, state.csv_timezone)
-        self._send(record, response)
+            response = faulty_response(
+                fault,
+                response,
+                state.csv_timezone,
+                self.headers.get("Authorization"),
+            )
+        self._send(record, state.with_limit_headers(response, limits, fault))
 
     def do_POST(self) -> None:
         """Answer ``POST /_sim/add?count=N[&token=T]`` from loopback clients."""

@@ -16,6 +16,7 @@ if t.TYPE_CHECKING:
 
 JSON_TYPE = "application/json"
 CSV_TYPE = "text/csv; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 CALLID_MODES = frozenset({"string", "number", "mixed"})
 
@@ -31,6 +32,9 @@ class Response:
         headers: Further headers.
         page: Calls on the page, when the response is a result page.
         truncate: Send with chunked encoding and cut the body mid-chunk.
+        trickle: ``(seconds, size)``: send the body ``size`` bytes at a time,
+            one piece every ``seconds``.
+        close: Close the connection after the response.
     """
 
     status: int
@@ -39,6 +43,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     page: list[dict[str, t.Any]] | None = None
     truncate: bool = False
+    trickle: tuple[float, int] | None = None
+    close: bool = False
 
 
 def dump_json(value: object) -> bytes:

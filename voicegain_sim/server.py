@@ -3,19 +3,51 @@
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
 
+from voicegain_sim.answers import HeaderStyle, SimAPI
 from voicegain_sim.handler import API_PREFIX, SimHTTPServer
-from voicegain_sim.state import SimState
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
     from types import TracebackType
 
     from typing_extensions import Self
 
 
-class VoicegainSimulator(SimState):
-    """A local stand-in for ``GET https://api.voicegain.ai/v1/sa/call``.
+class VoicegainSimulator(SimAPI):
+    """A local stand-in for the Voicegain API on loopback, started by ``start``.
+
+    Endpoints: ``GET /v1/sa/call`` (the export), ``GET /v1/sa/call/{callId}``
+    (one call, JSON), ``GET /v1/sa/{saSessionId}/transcript`` (see
+    :mod:`voicegain_sim.transcripts`) and ``POST /_sim/add?count=N``.
+
+    Args:
+        calls: Calls of the project reached with ``token`` (copied). When
+            both ``calls`` and ``projects`` are ``None``, 100 generated calls
+            are used.
+        token: Bearer token of the single project.
+        projects: Further projects, token -> calls (copied).
+        csv_timezone: IANA zone for CSV times.
+        callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
+        prerender: Render every call once (at start) and cache response bodies
+            per (token, query string); for benchmarks.
+        rate_limits: ``(requests, seconds)`` fixed windows, e.g.
+            ``((75, 60), (2000, 3600))``; ``None``: unlimited, no headers. See
+            :mod:`voicegain_sim.ratelimit`.
+        max_in_flight: Concurrency limit: more requests being answered at once
+            get 429 ``X-ResourceLimit-Type: concurrency``; ``None``: unlimited.
+        ratelimit_headers: ``standard``, ``missing``, ``malformed`` or a dict of
+            header overrides (see :attr:`ratelimit_headers`); settable later.
+        transcripts_pending: saSessionIds whose transcript is in progress (400).
+        transcripts_missing: saSessionIds whose transcript is gone (404).
+        transcripts_pending_fraction: Share of sessions drawn as in progress.
+        transcripts_missing_fraction: Share of sessions drawn as gone.
+        clock: Seconds for the rate-limit windows (``time.monotonic``); a fake
+            clock makes window tests exact.
+        host: Interface to bind.
+        port: Port to bind; 0 picks a free one.
 
     Example:
         >>> with VoicegainSimulator(make_calls(10)) as sim:  # doctest: +SKIP
@@ -32,24 +64,18 @@ class VoicegainSimulator(SimState):
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,
+        rate_limits: Sequence[tuple[int, float]] | None = None,
+        max_in_flight: int | None = None,
+        ratelimit_headers: HeaderStyle = "standard",
+        transcripts_pending: Iterable[str] = (),
+        transcripts_missing: Iterable[str] = (),
+        transcripts_pending_fraction: float = 0.0,
+        transcripts_missing_fraction: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        """Create the simulator; nothing listens until :meth:`start`.
-
-        Args:
-            calls: Calls of the project reached with ``token`` (copied). When
-                both ``calls`` and ``projects`` are ``None``, 100 generated
-                calls are used.
-            token: Bearer token of the single project.
-            projects: Further projects, token -> calls (copied).
-            csv_timezone: IANA zone for CSV times.
-            callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
-            prerender: Render every call once (at start) and cache response
-                bodies per (token, query string); for benchmarks.
-            host: Interface to bind.
-            port: Port to bind; 0 picks a free one.
-        """
+        """Create the simulator; nothing listens until :meth:`start`."""
         super().__init__(
             calls,
             token=token,
@@ -57,6 +83,14 @@ class VoicegainSimulator(SimState):
             csv_timezone=csv_timezone,
             callid_as=callid_as,
             prerender=prerender,
+            rate_limits=rate_limits,
+            max_in_flight=max_in_flight,
+            ratelimit_headers=ratelimit_headers,
+            transcripts_pending=transcripts_pending,
+            transcripts_missing=transcripts_missing,
+            transcripts_pending_fraction=transcripts_pending_fraction,
+            transcripts_missing_fraction=transcripts_missing_fraction,
+            clock=clock,
         )
         self.host = host
         self.port = port
@@ -74,10 +108,7 @@ class VoicegainSimulator(SimState):
         return self._server is not None
 
     def start(self) -> Self:
-        """Bind and serve in a background thread.
-
-        Returns:
-            The simulator itself.
+        """Bind and serve in a background thread; return the simulator.
 
         Raises:
             RuntimeError: Already started.
@@ -112,11 +143,7 @@ class VoicegainSimulator(SimState):
             thread.join(timeout=5)
 
     def __enter__(self) -> Self:
-        """Start the server.
-
-        Returns:
-            The simulator itself.
-        """
+        """Start the server."""
         return self.start()
 
     def __exit__(
@@ -125,11 +152,5 @@ class VoicegainSimulator(SimState):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """Stop the server.
-
-        Args:
-            exc_type: Ignored.
-            exc: Ignored.
-            traceback: Ignored.
-        """
+        """Stop the server."""
         self.stop()

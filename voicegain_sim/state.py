@@ -1,28 +1,22 @@
-"""The simulator's state: projects, recorded requests, faults, answers."""
+"""The simulator's data: projects of calls, their changes, recorded requests."""
 
 from __future__ import annotations
 
+import bisect
 import threading
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from voicegain_sim.data import clone_calls, continue_calls, make_calls
 from voicegain_sim.faults import Fault, FaultQueue
-from voicegain_sim.jwt import is_expired
 from voicegain_sim.prerender import Fragments
-from voicegain_sim.query import CallIndex, QueryError, parse_query
-from voicegain_sim.responses import (
-    CALLID_MODES,
-    Response,
-    error_response,
-    page_response,
-)
+from voicegain_sim.query import CallIndex
+from voicegain_sim.responses import CALLID_MODES, Response
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-UNAUTHORIZED_MESSAGE = "Unauthorized: invalid or expired token"
 DEFAULT_CALL_COUNT = 100
 
 
@@ -36,23 +30,30 @@ class RecordedRequest:
         headers: Request headers except ``Authorization``.
         status: Status answered; 0 while pending or when the connection was
             reset without a response.
+        endpoint: ``calls`` (``/sa/call``), ``call`` (``/sa/call/{callId}``),
+            ``transcript`` (``/sa/{saSessionId}/transcript``), or empty.
+        throttled: ``rate`` or ``concurrency`` when a limit answered 429.
+        response_headers: Headers of the answer (``Content-Length`` aside).
     """
 
     path: str
     params: dict[str, list[str]]
     headers: dict[str, str]
     status: int = 0
+    endpoint: str = ""
+    throttled: str = ""
+    response_headers: dict[str, str] = field(default_factory=dict)
 
 
 class SimState:
-    """Thread-safe source data and behaviour of the simulated API.
+    """Thread-safe source data of the simulated API, and what it received.
 
     Attributes:
         requests: Every request received, in order (``/sa/call`` and others).
         on_request: Called as ``hook(index, params)`` for each ``/sa/call``
-            request before its response is computed (and before any fault);
-            ``index`` is the request's 1-based position in :attr:`requests`.
-            An exception in the hook answers 500.
+            request that no limit refused, before its response is computed
+            (and before any fault); ``index`` is the request's 1-based
+            position in :attr:`requests`. An exception in the hook answers 500.
         faults: Pending injected faults (see :meth:`inject`).
         csv_timezone: IANA zone of CSV times.
         callid_as: JSON form of ``callId``: ``string``, ``number``, ``mixed``.
@@ -70,18 +71,7 @@ class SimState:
         callid_as: str = "string",
         prerender: bool = False,
     ) -> None:
-        """Set up the data.
-
-        Args:
-            calls: Calls of the project reached with ``token`` (copied). When
-                both ``calls`` and ``projects`` are ``None``, 100 generated
-                calls are used.
-            token: Bearer token of the single project.
-            projects: Further projects, token -> calls (copied).
-            csv_timezone: IANA zone for CSV times.
-            callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
-            prerender: Render every call once (at start) and cache response
-                bodies per (token, query string); for benchmarks.
+        """Set up the data (see :class:`~voicegain_sim.VoicegainSimulator`).
 
         Raises:
             ValueError: Bad ``callid_as``.
@@ -104,6 +94,7 @@ class SimState:
             self._projects[project_token] = clone_calls(project_calls)
         self._default_token = next(iter(self._projects))
         self._indexes: dict[str, CallIndex] = {}
+        self._sessions: dict[str, dict[str, dict[str, t.Any]]] = {}
         self._cache: dict[tuple[str, ...], Response] = {}
         self._fragments = Fragments(ZoneInfo(csv_timezone)) if prerender else None
 
@@ -123,14 +114,7 @@ class SimState:
         return list(self._projects)
 
     def calls_for(self, token: str) -> list[dict[str, t.Any]]:
-        """Return the live calls of the project a token selects.
-
-        Args:
-            token: A project token.
-
-        Returns:
-            The project's call list (live, not a copy).
-        """
+        """The live call list (not a copy) of the project a token selects."""
         return self._projects[token]
 
     def _changed(
@@ -139,6 +123,7 @@ class SimState:
         """Drop what depends on the data: indexes, cached bodies, pieces."""
         if reorder:
             self._indexes.clear()
+        self._sessions.clear()
         self._cache.clear()
         if self._fragments is not None:
             for call in calls:
@@ -166,19 +151,14 @@ class SimState:
     def set_phase(self, call_id: int, phase: str) -> None:
         """Set a call's ``progressPhase`` (in every project holding it).
 
-        Args:
-            call_id: The call's id.
-            phase: New phase, e.g. ``DONE``.
+        E.g. leave a call ``PROCESSING`` (its ``startTime`` stays as old as it
+        is): ``consecutive`` pages stop before it and its transcript answers 400
+        until ``set_phase(call_id, "DONE")``.
         """
         self.update_call(call_id, progressPhase=phase)
 
     def update_call(self, call_id: int, **fields: object) -> None:
-        """Change fields of a call; a ``None`` value removes the field.
-
-        Args:
-            call_id: The call's id.
-            **fields: JSON-model fields to set.
-        """
+        """Change JSON-model fields of a call; a ``None`` value removes the field."""
         with self.lock:
             found = self._find(call_id)
             for call in found:
@@ -192,22 +172,13 @@ class SimState:
     def add_calls(
         self, calls: list[dict[str, t.Any]], token: str | None = None
     ) -> None:
-        """Append calls (copied) to a project.
-
-        Args:
-            calls: Calls to add.
-            token: Project token (default: the single/first project).
-        """
+        """Append calls (copied) to a project (default: the single/first one)."""
         with self.lock:
             self._projects[token or self._default_token].extend(clone_calls(calls))
             self._changed()
 
     def delete_call(self, call_id: int) -> None:
-        """Remove a call from every project holding it.
-
-        Args:
-            call_id: The call's id.
-        """
+        """Remove a call from every project holding it."""
         with self.lock:
             found = self._find(call_id)
             for calls in self._projects.values():
@@ -217,15 +188,7 @@ class SimState:
     def add_generated(
         self, count: int, token: str | None = None
     ) -> list[dict[str, t.Any]]:
-        """Append ``count`` new DONE calls with higher callIds and later times.
-
-        Args:
-            count: Number of calls.
-            token: Project token (default: the single/first project).
-
-        Returns:
-            The calls added.
-        """
+        """Append ``count`` new DONE calls with higher callIds and later times."""
         with self.lock:
             new = continue_calls(self._projects[token or self._default_token], count)
             self.add_calls(new, token)
@@ -233,42 +196,33 @@ class SimState:
 
     # ------------------------------------------------------------- requests
     def inject(
-        self, fault: str, *, times: int = 1, after: int = 0, **opts: object
+        self,
+        fault: str,
+        *,
+        times: int = 1,
+        after: int = 0,
+        endpoint: str = "calls",
+        **opts: object,
     ) -> None:
-        """Make upcoming ``/sa/call`` requests fail.
+        """Queue a fault for requests to ``endpoint``; see :mod:`voicegain_sim.faults`.
 
-        Faults queue up: each starts once the previous one is used up.
-
-        Args:
-            fault: Kind, see :mod:`voicegain_sim.faults`.
-            times: Number of requests that get the fault.
-            after: Good requests to let pass before the fault starts.
-            **opts: Kind options (``status``: code, retry_after, body;
-                ``delay``: seconds).
+        ``times`` requests get it after ``after`` good ones; faults for one
+        endpoint queue up, each starting once the previous one is used up.
         """
-        self.faults.add(fault, times=times, after=after, opts=opts)
+        self.faults.add(fault, times=times, after=after, opts=opts, endpoint=endpoint)
 
     def record(
         self, path: str, params: dict[str, list[str]], headers: dict[str, str]
     ) -> tuple[int, RecordedRequest]:
-        """Record an incoming request.
-
-        Args:
-            path: URL path.
-            params: Parsed query string.
-            headers: Headers without ``Authorization``.
-
-        Returns:
-            The request's 1-based index in :attr:`requests` and its record.
-        """
+        """Record an incoming request; return its 1-based index and its record."""
         entry = RecordedRequest(path, params, headers)
         with self.lock:
             self.requests.append(entry)
             return len(self.requests), entry
 
-    def take_fault(self) -> Fault | None:
-        """Return the fault for the current ``/sa/call`` request, if any."""
-        return self.faults.take()
+    def take_fault(self, endpoint: str = "calls") -> Fault | None:
+        """The fault for the current request to ``endpoint``, if any."""
+        return self.faults.take(endpoint)
 
     def _index(self, token: str) -> CallIndex:
         calls = self._projects[token]
@@ -277,50 +231,30 @@ class SimState:
             index = self._indexes[token] = CallIndex(calls)
         return index
 
-    def answer_calls(
-        self,
-        token: str | None,
-        raw_query: str,
-        params: dict[str, list[str]],
-        accept: str | None,
-        base_url: str,
-    ) -> Response:
-        """Compute the answer to ``GET /sa/call``.
-
-        Args:
-            token: Bearer token, ``None`` when absent.
-            raw_query: Query string as received.
-            params: Parsed query string.
-            accept: ``Accept`` header.
-            base_url: Scheme, host and path of the request, for ``Link``.
-
-        Returns:
-            The response (401, 400 or a result page).
-        """
+    def find_call(self, token: str, call_id: int) -> dict[str, t.Any] | None:
+        """The live call with ``call_id`` in the token's project, if any."""
         with self.lock:
-            if token is None or token not in self._projects or is_expired(token):
-                return error_response(
-                    401, UNAUTHORIZED_MESSAGE, {"WWW-Authenticate": "Bearer"}
-                )
-            try:
-                query = parse_query(params, accept)
-            except QueryError as exc:
-                return error_response(400, str(exc))
-            key = (token, raw_query, query.fmt, base_url)
-            if self.prerender and key in self._cache:
-                return self._cache[key]
-            response = page_response(
-                self._index(token).select(query),
-                query,
-                base_url=base_url,
-                raw_query=raw_query,
-                callid_as=self.callid_as,
-                csv_timezone=self.csv_timezone,
-                fragments=self._fragments,
-            )
-            if self.prerender:
-                self._cache[key] = response
-            return response
+            index = self._index(token)
+            position = bisect.bisect_left(index.ids, call_id)
+            if position < len(index.ids) and index.ids[position] == call_id:
+                return index.calls[position]
+            return None
+
+    def find_session(self, token: str, sa_session_id: str) -> dict[str, t.Any] | None:
+        """The live call of the token's project with this ``saSessionId``."""
+        with self.lock:
+            for fresh in (False, True):
+                sessions = self._sessions.get(token)
+                if fresh or sessions is None:
+                    sessions = self._sessions[token] = {
+                        str(call["saSessionId"]): call
+                        for call in self._projects[token]
+                        if call.get("saSessionId")
+                    }
+                call = sessions.get(sa_session_id)
+                if call is not None and call.get("saSessionId") == sa_session_id:
+                    return call
+            return None
 
     @property
     def cache_size(self) -> int:

@@ -220,3 +220,40 @@ INTERNAL_ENDPOINTS: tuple[str, ...] = (
     "18005550199",
     "442071838750",
 )
+
+# Transcript lines; {agent}, {caller} and {caller_last} are replaced by names.
+AGENT_GREETING = (
+    "thank you for calling member services this is {agent} how can I help you"
+)
+AGENT_CLOSING = (
+    "is there anything else I can help you with today have a great day {caller}"
+)
+AGENT_LINES: tuple[str, ...] = (
+    "can I have your member ID and date of birth please",
+    "thank you {caller} I can see the claim here",
+    "let me check that for you it will take a moment",
+    "I'm placing you on a brief hold",
+    "thanks for holding the claim was denied for missing prior authorization",
+    "your deductible for this year is five hundred dollars",
+    "I have updated the mailing address on file",
+    "the refund of forty five dollars was issued on Monday",
+    "I can transfer you to our Spanish line el equipo habla español",
+    "you can also press one at any time to hear your balance",
+)
+CALLER_OPENER = "hi yes I'm calling about a claim for my son"
+CALLER_LINES: tuple[str, ...] = (
+    "it's {caller} {caller_last}",
+    "sure it's four four seven nine one two",
+    "I was charged twice for the same visit",
+    "my daughter Zoë saw the doctor in March",
+    "the pharmacy said the prescription is not covered",
+    "my niño had an appointment at the clinic last week",
+    "I paid über the phone last time and it went through",
+    "okay thank you that's all I needed 🙂",
+    "can you send that to me in writing",
+    "I've been waiting three weeks this is ridiculous",
+    "gracias muy amable",
+    "François my husband is also on the plan",
+)
+CALLER_FIRST_NAMES: tuple[str, ...] = ("Maria", "François", "Dmitri", "Aiyana", "Wei")
+CALLER_LAST_NAMES: tuple[str, ...] = ("Núñez", "Smith", "Dubois", "O'Neil", "Chen")

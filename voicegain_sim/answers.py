@@ -1,0 +1,228 @@
+"""What the simulated API answers, endpoint by endpoint, limits included."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import typing as t
+
+from voicegain_sim.faults import HEADER_STYLES, MALFORMED_HEADERS, RATE_HEADERS
+from voicegain_sim.jwt import is_expired
+from voicegain_sim.query import QueryError, parse_query
+from voicegain_sim.ratelimit import Admission, Limiter
+from voicegain_sim.responses import Response, dump_json, error_response, page_response
+from voicegain_sim.state import RecordedRequest, SimState
+from voicegain_sim.transcripts import Transcripts
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from voicegain_sim.faults import Fault
+
+UNAUTHORIZED_MESSAGE = "Unauthorized: invalid or expired token"
+TRANSCRIPT_FORMATS = frozenset({"json", "text"})
+HeaderStyle = t.Union[str, "Mapping[str, str | None]"]
+
+
+class SimAPI(SimState):
+    """The simulator's answers on top of its data (see ``VoicegainSimulator``)."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        calls: list[dict[str, t.Any]] | None = None,
+        *,
+        token: str = "sim-token",  # noqa: S107 - a test token
+        projects: dict[str, list[dict[str, t.Any]]] | None = None,
+        csv_timezone: str = "UTC",
+        callid_as: str = "string",
+        prerender: bool = False,
+        rate_limits: Sequence[tuple[int, float]] | None = None,
+        max_in_flight: int | None = None,
+        ratelimit_headers: HeaderStyle = "standard",
+        transcripts_pending: Iterable[str] = (),
+        transcripts_missing: Iterable[str] = (),
+        transcripts_pending_fraction: float = 0.0,
+        transcripts_missing_fraction: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
+        super().__init__(
+            calls,
+            token=token,
+            projects=projects,
+            csv_timezone=csv_timezone,
+            callid_as=callid_as,
+            prerender=prerender,
+        )
+        self.limiter = Limiter(rate_limits, max_in_flight, clock)
+        self.ratelimit_headers = ratelimit_headers
+        self.transcripts = Transcripts(
+            transcripts_pending,
+            transcripts_missing,
+            transcripts_pending_fraction,
+            transcripts_missing_fraction,
+        )
+
+    # ---------------------------------------------------------------- limits
+    @property
+    def ratelimit_headers(self) -> HeaderStyle:
+        """``standard``, ``missing``, ``malformed``, or header -> value overrides.
+
+        ``missing`` drops ``RateLimit-*`` and ``Retry-After`` from every answer
+        (429s included); ``malformed`` sends :data:`~voicegain_sim.faults.
+        MALFORMED_HEADERS` on every answer, limits configured or not; a
+        mapping is applied over the standard headers (``None`` removes one).
+        """
+        return self._ratelimit_headers
+
+    @ratelimit_headers.setter
+    def ratelimit_headers(self, style: HeaderStyle) -> None:
+        if isinstance(style, str) and style not in HEADER_STYLES:
+            msg = f"ratelimit_headers must be one of {sorted(HEADER_STYLES)} or a dict"
+            raise ValueError(msg)
+        self._ratelimit_headers = style if isinstance(style, str) else dict(style)
+
+    @property
+    def throttled_count(self) -> int:
+        """429 answers sent so far: rate and concurrency limits, 429 faults."""
+        return sum(1 for request in list(self.requests) if request.status == 429)  # noqa: PLR2004
+
+    def requests_to(self, endpoint: str) -> list[RecordedRequest]:
+        """Requests received for ``calls``, ``call`` or ``transcript``."""
+        return [r for r in list(self.requests) if r.endpoint == endpoint]
+
+    def reset_rate_limits(self) -> None:
+        """Forget the rate-limit counts; the next request opens fresh windows."""
+        self.limiter.reset()
+
+    def admit(self) -> Admission:
+        """Count an API request against the limits, or refuse it (429)."""
+        return self.limiter.admit()
+
+    def with_limit_headers(
+        self, response: Response, limits: Mapping[str, str], fault: Fault | None
+    ) -> Response:
+        """The response with the rate-limit headers the style asks for."""
+        style: HeaderStyle = self._ratelimit_headers
+        if fault is not None and fault.kind == "ratelimit_headers":
+            style = str(fault.opts.get("style", "malformed"))
+        headers = _styled({**response.headers, **limits}, style)
+        if headers == response.headers:
+            return response
+        return dataclasses.replace(response, headers=headers)
+
+    # ----------------------------------------------------------- transcripts
+    def set_transcript(self, sa_session_id: str, state: str) -> None:
+        """Mark a transcript ``pending`` (400), ``missing`` (404) or ``ready``.
+
+        ``ready`` undoes the other two (and a fraction's draw); the call's
+        phase still decides, see :mod:`voicegain_sim.transcripts`.
+        """
+        self.transcripts.mark(sa_session_id, state)
+
+    def transcript_state(self, sa_session_id: str) -> str:
+        """What the session answers: ``ready`` (200), ``pending`` (400), ...
+
+        ... ``missing``, ``failed`` (ERROR call) or ``unknown`` (all 404).
+        """
+        for token in self.tokens:
+            call = self.find_session(token, sa_session_id)
+            if call is not None:
+                return self.transcripts.state(call, sa_session_id)
+        return "unknown"
+
+    # --------------------------------------------------------------- answers
+    def _authorized(self, token: str | None) -> bool:
+        return token is not None and token in self._projects and not is_expired(token)
+
+    def answer(
+        self,
+        endpoint: str,
+        target: str,
+        token: str | None,
+        params: dict[str, list[str]],
+    ) -> Response:
+        """Answer ``call`` (``target`` = callId) or ``transcript`` (saSessionId)."""
+        if token is None or not self._authorized(token):
+            return _unauthorized()
+        if endpoint == "call":
+            return self._answer_call(token, target)
+        formats = [value for value in params.get("format", ()) if value.strip()]
+        fmt = formats[0].strip() if formats else "json"
+        if fmt not in TRANSCRIPT_FORMATS:
+            return error_response(
+                400, "Invalid value for parameter 'format': must be json or text"
+            )
+        with self.lock:
+            call = self.find_session(token, target)
+            return self.transcripts.answer(call, target, fmt)
+
+    def _answer_call(self, token: str, target: str) -> Response:
+        if not (target.isascii() and target.isdigit()):
+            return error_response(
+                400, "Invalid value for parameter 'callId': must be an integer"
+            )
+        with self.lock:
+            call = self.find_call(token, int(target))
+            if call is None:
+                return error_response(404, f"Call {target} not found")
+            number = self.callid_as == "number" or (
+                self.callid_as == "mixed" and int(target) % 2 == 1
+            )
+            value = {**call, "callId": int(call["callId"])} if number else call
+            return Response(200, dump_json(value))
+
+    def answer_calls(
+        self,
+        token: str | None,
+        raw_query: str,
+        params: dict[str, list[str]],
+        accept: str | None,
+        base_url: str,
+    ) -> Response:
+        """Answer ``GET /sa/call``: 401, 400 or a result page.
+
+        ``base_url`` (scheme, host and path of the request) is for ``Link``.
+        """
+        with self.lock:
+            if token is None or not self._authorized(token):
+                return _unauthorized()
+            try:
+                query = parse_query(params, accept)
+            except QueryError as exc:
+                return error_response(400, str(exc))
+            key = (token, raw_query, query.fmt, base_url)
+            if self.prerender and key in self._cache:
+                return self._cache[key]
+            response = page_response(
+                self._index(token).select(query),
+                query,
+                base_url=base_url,
+                raw_query=raw_query,
+                callid_as=self.callid_as,
+                csv_timezone=self.csv_timezone,
+                fragments=self._fragments,
+            )
+            if self.prerender:
+                self._cache[key] = response
+            return response
+
+
+def _styled(headers: dict[str, str], style: HeaderStyle) -> dict[str, str]:
+    if style == "missing":
+        for name in (*RATE_HEADERS, "Retry-After"):
+            headers.pop(name, None)
+    elif style == "malformed":
+        for name, value in MALFORMED_HEADERS.items():
+            if name != "Retry-After" or "Retry-After" in headers:
+                headers[name] = value
+    elif not isinstance(style, str):
+        for name, override in style.items():
+            headers.pop(name, None)
+            if override is not None:
+                headers[name] = override
+    return headers
+
+
+def _unauthorized() -> Response:
+    return error_response(401, UNAUTHORIZED_MESSAGE, {"WWW-Authenticate": "Bearer"})
