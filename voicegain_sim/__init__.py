@@ -1,7 +1,23 @@
-"""Local simulator of the Voicegain Speech Analytics call export API.
+"""Local simulator of the Voicegain Speech Analytics API, for tests and demos.
 
 Importing this package has no side effects: no server starts and no
 environment is read until :meth:`VoicegainSimulator.start` is called.
+
+Where each behaviour is described:
+
+* endpoints and constructor options - :class:`VoicegainSimulator`;
+* ``/sa/call`` query rules - :mod:`voicegain_sim.query`; CSV form -
+  :mod:`voicegain_sim.csvfmt`;
+* rate limits, ``RateLimit-*`` headers, concurrency 429s -
+  :mod:`voicegain_sim.ratelimit`; missing or garbled headers -
+  ``VoicegainSimulator.ratelimit_headers``;
+* transcripts: content, 400 in progress, 404 missing/failed/unknown -
+  :mod:`voicegain_sim.transcripts`;
+* injected faults (``sim.inject``): errors, resets, delays, trickled bodies,
+  BOMs, bare ``text/csv``, bodies echoing the token, ANSI escapes, raw bodies
+  - :mod:`voicegain_sim.faults`;
+* changes between requests: ``set_phase``, ``update_call``, ``add_calls``,
+  ``delete_call``, ``add_generated``, ``set_transcript``, ``on_request``.
 """
 
 from __future__ import annotations

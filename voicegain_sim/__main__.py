@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m voicegain_sim",
-        description="Serve a simulated Voicegain /v1/sa/call API on loopback.",
+        description="Serve a simulated Voicegain API (calls, transcripts) on loopback.",
     )
     parser.add_argument("--calls", type=int, default=3000, help="calls to generate")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any)")
@@ -97,7 +97,8 @@ def _limit(text: str) -> tuple[int, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator until SIGTERM/SIGINT; return the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     done = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
@@ -105,7 +106,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    sim = VoicegainSimulator(
+    try:
+        sim = _simulator(args)
+    except ValueError as exc:  # e.g. transcript fractions adding up to over 1
+        parser.error(str(exc))
+    with sim:
+        sys.stdout.write(f"Voicegain simulator on {sim.url} ({len(sim.calls)} calls)\n")
+        sys.stdout.flush()
+        while not done.wait(args.add_every):
+            if args.add_every is not None:
+                sim.add_generated(args.add_count)
+    return 0
+
+
+def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
+    return VoicegainSimulator(
         make_calls(args.calls, seed=args.seed),
         token=args.token,
         csv_timezone=args.csv_timezone,
@@ -119,13 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
     )
-    with sim:
-        sys.stdout.write(f"Voicegain simulator on {sim.url} ({len(sim.calls)} calls)\n")
-        sys.stdout.flush()
-        while not done.wait(args.add_every):
-            if args.add_every is not None:
-                sim.add_generated(args.add_count)
-    return 0
 
 
 if __name__ == "__main__":

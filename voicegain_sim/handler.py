@@ -52,7 +52,7 @@ class _Request(t.NamedTuple):
     target: str  # the callId or saSessionId in the path
     raw_query: str
     params: dict[str, list[str]]
-    index: int  # 1-based position in the recorded requests
+    position: int  # 1-based, in the recorded requests
     record: RecordedRequest
 
 
@@ -226,7 +226,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         hook = state.on_request
         if endpoint == "calls" and hook is not None:
             try:
-                hook(request.index, params)
+                hook(request.position, params)
             except Exception as exc:  # noqa: BLE001
                 response = error_response(500, f"on_request hook failed: {exc!r}")
                 self._send(record, state.with_limit_headers(response, limits, None))

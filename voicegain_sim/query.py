@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from voicegain_sim.times import parse_rfc3339
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
 MAX_PER_PAGE = 10_000
@@ -171,7 +171,7 @@ def _score_key(call: dict[str, t.Any]) -> tuple[int, float]:
     return (0, 0.0) if score is None else (1, float(score))
 
 
-_SORT_FUNCS = {
+_SORT_FUNCS: dict[str, Callable[[dict[str, t.Any]], t.Any]] = {
     "time": _start,
     "score": _score_key,
     "documentId": lambda call: int(call["callId"]),
