@@ -69,9 +69,10 @@ class SimAPI(SimState):
         """``standard``, ``missing``, ``malformed``, or header -> value overrides.
 
         ``missing`` drops ``RateLimit-*`` and ``Retry-After`` from every answer
-        (429s included); ``malformed`` sends :data:`~voicegain_sim.faults.
-        MALFORMED_HEADERS` on every answer, limits configured or not; a
-        mapping is applied over the standard headers (``None`` removes one).
+        (429s included); ``malformed`` sends ``faults.MALFORMED_HEADERS`` on
+        every answer, limits configured or not (``Retry-After`` only where
+        there was one); a mapping is applied over the standard headers
+        (``None`` removes one).
         """
         return self._ratelimit_headers
 
