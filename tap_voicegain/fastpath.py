@@ -93,7 +93,7 @@ class FastRecords:
         if not self.enabled:
             return False
         stream = self._stream
-        if self._state is None or self._state_context != context:
+        if self._state is None or self._state_context is not context:
             self._state = stream.get_context_state(context)
             self._state_context = context
         key = t.cast("str", stream.replication_key)
