@@ -3,15 +3,16 @@
 Both export formats end up in the same record: the names of the vendor's column
 list, nested ``agent``/``queue`` objects, integers for ids and counts, floats
 for scores, RFC 3339 UTC strings for times. Values are checked while they are
-converted: a value that does not fit its column raises :class:`RecordError`
-naming the call and the field, so a bad value is never guessed at or dropped.
+converted: a value that does not fit its column raises :class:`BadValue`,
+which the record builder (``records.py``) turns into a :class:`RecordError`
+naming the call and the field, or keeps raw (README "Values that do not fit").
+Numbers, integers and times are read from ASCII digits only: Python's ``int``
+and ``float`` also take "١٢" and "1_000", which no API means.
 
-CSV cell conventions (from the vendor's examples; see README "CSV format"):
-lists are ``|``-separated, ``markers`` are ``time,type,note`` with the literal
-``null`` for no note, ``wordCloud`` items are ``phrase,freq`` and
-``dtmfEvents`` items ``dtmf,timestamp,channel`` (our assumption: the guide shows
-no example of either), times are ``MM-DD-YYYY h:mm:ss AM/PM`` in the
-configured zone.
+CSV cell conventions (from the vendor's examples; see README "CSV
+conventions"): lists are ``|``-separated, times are ``MM-DD-YYYY h:mm:ss
+AM/PM`` in the configured zone. The lists of objects (markers, word cloud,
+DTMF events) are read in ``layouts.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import math
 import re
 import typing as t
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 Converter = t.Callable[[t.Any], t.Any]
 UTC = dt.timezone.utc
@@ -33,11 +36,9 @@ class RecordError(ValueError):
         self, call_id: object, field: str, value: object, expected: str
     ) -> None:
         """Build the message from the culprit call, field and value."""
-        shown = repr(value)
-        if len(shown) > 80:  # noqa: PLR2004 - keep log lines readable
-            shown = shown[:77] + "..."
         super().__init__(
-            f"callId {call_id}: field '{field}' has {shown}, expected {expected}",
+            f"callId {call_id}: field '{field}' has {describe(value)}, "
+            f"expected {expected}",
         )
         self.call_id = call_id
         self.field = field
@@ -46,10 +47,65 @@ class RecordError(ValueError):
 class BadValue(Exception):  # noqa: N818 - a signal, wrapped into RecordError
     """A converter's answer to a value that does not fit: what was expected."""
 
+    # What the column gets when the value is kept raw: null, or (UnknownLayout)
+    # the items that could be read.
+    partial: t.Any = None
+
     def __init__(self, expected: str) -> None:
         """Say what the column accepts."""
         super().__init__(expected)
         self.expected = expected
+
+
+class UnknownLayout(BadValue):
+    """A value of a column whose layout no document gives, not (fully) read.
+
+    Never stops a run, whatever ``strict_values`` says: a guess about an
+    undocumented layout is no reason to lose calls.
+    """
+
+    def __init__(self, expected: str, partial: t.Any = None) -> None:  # noqa: ANN401
+        """Say what was expected; ``partial`` is what could be read, if any."""
+        super().__init__(expected)
+        self.partial = partial
+
+
+SHOWN_CHARS = 60  # of a value's shape in a message: log lines stay readable
+
+
+def describe(value: t.Any) -> str:  # noqa: ANN401
+    """A value's shape for a log line: never its content, which may be personal.
+
+    Letters become ``a``/``A`` and digits ``9``; other ASCII is kept, other
+    characters are shown as ``<U+XXXX>`` (so "١٢" in a number is visible).
+    Long values are cut. Examples: ``'999a'`` for "274s", ``a JSON boolean``.
+    """
+    kind = type(value)
+    if kind is bool:
+        return "a JSON boolean"
+    if kind is int or kind is float:
+        return "a JSON number"
+    if value is None:
+        return "null"
+    text = value if kind is str else msgspec.json.encode(value).decode()
+    shape = "".join(_masked(char) for char in text[:SHOWN_CHARS])
+    if len(text) > SHOWN_CHARS:
+        return f"{shape!r}... ({len(text)} characters)"
+    if kind is not str:
+        return f"a JSON {'object' if kind is dict else 'array'} {shape!r}"
+    return repr(shape)
+
+
+def _masked(char: str) -> str:
+    if char.isascii():
+        if char.isdigit():
+            return "9"
+        if char.isalpha():
+            return "A" if char.isupper() else "a"
+        return char
+    if char.isalpha():
+        return "A" if char.isupper() else "a"
+    return f"<U+{ord(char):04X}>"
 
 
 # --- scalar converters: value -> typed value or None; raise BadValue on misfit ---
@@ -81,12 +137,8 @@ def to_float(value: t.Any) -> float | None:  # noqa: ANN401
         number = float(value)
     elif value is None or value == "":
         return None
-    elif kind is str:
-        try:
-            number = float(value)
-        except ValueError:
-            msg = "a number"
-            raise BadValue(msg) from None
+    elif kind is str and _NUMBER.fullmatch(value):
+        number = float(value)
     else:
         msg = "a number"
         raise BadValue(msg)
@@ -94,6 +146,10 @@ def to_float(value: t.Any) -> float | None:  # noqa: ANN401
         msg = "a finite number"
         raise BadValue(msg)
     return number
+
+
+# A decimal number in ASCII: float() would also take "١٢", "1_000" and "nan".
+_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 
 
 def to_str(value: t.Any) -> str | None:  # noqa: ANN401
@@ -188,6 +244,11 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
     return _utc_text(moment)
 
 
+# ASCII digits only: int() also reads "٩", " 5" and "5_0".
+_CSV_DAY = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
+_CSV_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}) ([AaPp][Mm])")
+
+
 class CsvTimeParser:
     """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
 
@@ -220,7 +281,10 @@ class CsvTimeParser:
     def _day(self, day: str) -> tuple[tuple[int, int, int], str]:
         known = self._days.get(day)
         if known is None:
-            month, mday, year = day.split("-")
+            match = _CSV_DAY.fullmatch(day)
+            if match is None:
+                raise ValueError(day)
+            month, mday, year = match.groups()
             date = dt.date(int(year), int(month), int(mday))  # checks the calendar
             known = self._days[day] = ((date.year, date.month, date.day), str(date))
         return known
@@ -228,8 +292,10 @@ class CsvTimeParser:
     @staticmethod
     def _clock(clock: str) -> tuple[int, int, int]:
         # Not remembered: clock readings rarely repeat within an export.
-        reading, half = clock.split(" ")
-        hour, minute, second = reading.split(":")
+        match = _CSV_CLOCK.fullmatch(clock)
+        if match is None:
+            raise ValueError(clock)
+        hour, minute, second, half = match.groups()
         hour_num, minute_num, second_num = int(hour), int(minute), int(second)
         half = half.upper()
         if (
@@ -246,8 +312,12 @@ class CsvTimeParser:
 
 
 def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
-    """List of strings from a JSON array or a ``|``-separated CSV cell."""
-    if not value:
+    """List of strings from a JSON array or a ``|``-separated CSV cell.
+
+    A ``|`` inside a CSV item cannot be told from the separator (README); JSON
+    keeps such an item whole.
+    """
+    if value in (None, "", []):
         return None
     if type(value) is str:
         return value.split("|")
@@ -261,16 +331,14 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
     raise BadValue(msg)
 
 
-def _object_list(
+def object_list(
     value: t.Any,  # noqa: ANN401
     fields: tuple[tuple[str, Converter, type], ...],
     expected: str,
 ) -> list[dict[str, t.Any]] | None:
-    """List of objects from a JSON array, or from ``a,b,c|a,b,c`` CSV text."""
-    if not value:
+    """List of objects from a JSON array of objects, each field converted."""
+    if value in (None, "", []):
         return None
-    if type(value) is str:
-        return _object_list_from_text(value, fields, expected)
     if type(value) is not list:
         raise BadValue(expected)
     out = []
@@ -286,81 +354,6 @@ def _object_list(
     return out
 
 
-def _object_list_from_text(
-    value: str,
-    fields: tuple[tuple[str, Converter, type], ...],
-    expected: str,
-) -> list[dict[str, t.Any]]:
-    parse = _TEXT_CELL_PARSERS.get(fields[0][0])
-    if parse is None:  # a list the CSV never carries
-        raise BadValue(expected)
-    try:
-        return parse(value)
-    except ValueError:
-        raise BadValue(expected) from None
-
-
-# One function per cell (not per item): wordCloud cells hold dozens of items.
-
-
-def _markers_cell(value: str) -> list[dict[str, t.Any]]:
-    out = []
-    for chunk in value.split("|"):
-        # time,type,note: the note is free text and may hold commas.
-        time, kind, note = chunk.split(",", 2)
-        if not (time.isascii() and time.isdigit()):
-            raise ValueError(time)
-        out.append(
-            {
-                "time": int(time),
-                "type": kind or None,
-                "note": None if note in {"null", ""} else note,
-            }
-        )
-    return out
-
-
-def _words_cell(value: str) -> list[dict[str, t.Any]]:
-    out = []
-    for chunk in value.split("|"):
-        # phrase,freq: split at the last comma, so a phrase may hold commas.
-        phrase, comma, freq = chunk.rpartition(",")
-        if not comma or not (freq.isascii() and freq.isdigit()):
-            raise ValueError(chunk)
-        out.append({"phrase": phrase or None, "freq": int(freq)})
-    return out
-
-
-def _dtmf_cell(value: str) -> list[dict[str, t.Any]]:
-    out = []
-    for chunk in value.split("|"):
-        dtmf, timestamp, channel = chunk.split(",")
-        if not (timestamp.isascii() and timestamp.isdigit()):
-            raise ValueError(timestamp)
-        out.append(
-            {
-                "dtmf": dtmf or None,
-                "timestamp": int(timestamp),
-                "channel": channel or None,
-            }
-        )
-    return out
-
-
-def _note(value: t.Any) -> str | None:  # noqa: ANN401
-    return None if value == "null" else to_str(value)
-
-
-# Item fields: (name, converter, the type taken as it is).
-_MARKER = (("time", to_int, int), ("type", to_str, str), ("note", _note, str))
-# CSV cells of these lists (keyed by the first field of their items).
-_TEXT_CELL_PARSERS: dict[str, t.Callable[[str], list[dict[str, t.Any]]]] = {
-    "time": _markers_cell,
-    "phrase": _words_cell,
-    "dtmf": _dtmf_cell,
-}
-_WORD = (("phrase", to_str, str), ("freq", to_int, int))
-_DTMF = (("dtmf", to_str, str), ("timestamp", to_int, int), ("channel", to_str, str))
 _SENTIMENT = (
     ("speaker", to_str, str),
     ("average", to_float, float),
@@ -369,48 +362,9 @@ _SENTIMENT = (
 )
 
 
-def to_markers(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
-    """Markers: ``[{time, type, note}]``."""
-    if type(value) is list:  # hot path: well-typed JSON items, copied as they are
-        out = []
-        for item in value:
-            if type(item) is not dict:
-                break
-            time, kind, note = item.get("time"), item.get("type"), item.get("note")
-            if type(time) is not int or type(kind) is not str or not kind:
-                break
-            if note is not None and (type(note) is not str or not note):
-                break
-            out.append({"time": time, "type": kind, "note": note})
-        else:
-            return out or None
-    return _object_list(value, _MARKER, "markers like time,type,note|...")
-
-
-def to_word_cloud(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
-    """Word cloud: ``[{phrase, freq}]``."""
-    if type(value) is list:  # hot path: well-typed JSON items, copied as they are
-        out = []
-        for item in value:
-            if type(item) is not dict:
-                break
-            phrase, freq = item.get("phrase"), item.get("freq")
-            if type(phrase) is not str or not phrase or type(freq) is not int:
-                break
-            out.append({"phrase": phrase, "freq": freq})
-        else:
-            return out or None
-    return _object_list(value, _WORD, "words like phrase,freq|...")
-
-
-def to_dtmf_events(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
-    """DTMF events: ``[{dtmf, timestamp, channel}]``."""
-    return _object_list(value, _DTMF, "events like dtmf,timestamp,channel|...")
-
-
 def to_sentiments(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
     """Per-speaker sentiments: ``[{speaker, average, final, trend}]``."""
-    return _object_list(value, _SENTIMENT, "a list of speaker sentiments")
+    return object_list(value, _SENTIMENT, "a list of speaker sentiments")
 
 
 def to_object(value: t.Any) -> dict[str, t.Any] | None:  # noqa: ANN401
@@ -431,28 +385,3 @@ def to_object_list(value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
         msg = "a list of JSON objects"
         raise BadValue(msg)
     return list(value)
-
-
-# Each kind of the field table (fields.py): its converter, and the type a value
-# may already have to be kept as it is (the hot path skips the call).
-CONVERTERS: dict[str, Converter] = {
-    "string": to_str,
-    "integer": to_int,
-    "number": to_float,
-    "boolean": to_bool,
-    "datetime": to_datetime,
-    "strings": to_str_list,
-    "markers": to_markers,
-    "words": to_word_cloud,
-    "dtmf": to_dtmf_events,
-    "sentiments": to_sentiments,
-    "object": to_object,
-    "objects": to_object_list,
-}
-FAST_TYPES: dict[str, type] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "object": dict,
-}

@@ -1,4 +1,11 @@
-"""One page of the call list: decoded, typed and checked before anything is emitted."""
+"""One page of the call list: decoded, typed and checked before anything is emitted.
+
+Both formats are decoded alike, from the body's bytes: UTF-8 (what the API
+sends; ``requests`` would read a ``text/csv`` without a charset as ISO-8859-1
+and turn every accent into mojibake), a leading byte order mark dropped (it
+would rename the first CSV column), and bytes that are not UTF-8 are an error
+naming the page and the byte offset, never U+FFFD in a record.
+"""
 
 from __future__ import annotations
 
@@ -62,21 +69,49 @@ def _decode(
             "login page?"
         )
         raise ValueError(msg)
+    body = response.content
+    if body[:3] == BOM:
+        body = body[3:]
     if wanted == "csv":
-        return list(normalizer.iter_csv(response.text))
-    return [normalizer.from_json(item) for item in _json_array(response)]
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(_not_utf8(exc, response)) from None
+        return list(normalizer.iter_csv(text))
+    return [normalizer.from_json(item) for item in _json_array(body, response)]
 
 
-def _json_array(response: requests.Response) -> list[t.Any]:
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark
+
+
+def _not_utf8(exc: UnicodeDecodeError, response: requests.Response) -> str:
+    # The offset counts from the body's first byte, byte order mark included.
+    offset = exc.start + (3 if response.content[:3] == BOM else 0)
+    content_type = response.headers.get("Content-Type") or "no Content-Type"
+    return (
+        f"bytes that are not UTF-8 at byte offset {offset} of "
+        f"{len(response.content)} ({content_type})"
+    )
+
+
+def _json_array(body: bytes, response: requests.Response) -> list[t.Any]:
     try:
         # msgspec straight from the bytes: several times faster than
         # response.json(), which decodes to text first.
-        body = msgspec.json.decode(response.content)
+        decoded = msgspec.json.decode(body)
+    except UnicodeDecodeError:
+        # msgspec checks UTF-8 inside strings, with an offset into the string:
+        # find the body's offset.
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(_not_utf8(exc, response)) from None
+        raise  # pragma: no cover - msgspec and Python disagree on UTF-8
     except msgspec.DecodeError as exc:
         msg = f"JSON that does not parse ({exc}; {len(response.content)} bytes)"
         raise ValueError(msg) from None
-    if not isinstance(body, list):
+    if not isinstance(decoded, list):
         shown = errors.api_message(response)
-        msg = f"a JSON {type(body).__name__} instead of an array of calls: {shown}"
+        msg = f"a JSON {type(decoded).__name__} instead of an array of calls: {shown}"
         raise ValueError(msg)  # noqa: TRY004 - reported as a bad page
-    return body
+    return decoded

@@ -28,6 +28,7 @@ class PassProgress:
         self.total: int | None = None  # X-Total-Count of the first page
         self.started = time.monotonic()
         self.ended_because = "an error"
+        self.kept_raw: dict[str, int] = {}  # values kept raw in _extra, per field
 
     def page_done(self, size: int, remaining: int | None) -> None:
         """Count a page; ``remaining`` is its X-Total-Count (calls from it on)."""
@@ -87,31 +88,43 @@ class PassProgress:
             "bookmark_after": bookmark_after,
             "ended_because": self.ended_because,
             "pass": self.label,
+            "values_kept_raw": sum(self.kept_raw.values()),
         }
+        kept = self._kept_raw_text()
         if self.label != "export":
             logger.info(
                 "Project %s: %s re-read %d calls in %d pages with %d retries in "
-                "%.1f s; ended because %s",
+                "%.1f s%s; ended because %s",
                 self.project,
                 self.label,
                 self.calls,
                 self.pages,
                 retries,
                 elapsed,
+                kept,
                 self.ended_because,
                 extra=fields,
             )
             return
         logger.info(
-            "Project %s: exported %d calls in %d pages with %d retries in %.1f s; "
+            "Project %s: exported %d calls in %d pages with %d retries in %.1f s%s; "
             "bookmark %d -> %d; ended because %s",
             self.project,
             self.calls,
             self.pages,
             retries,
             elapsed,
+            kept,
             self.start,
             bookmark_after,
             self.ended_because,
             extra=fields,
         )
+
+    def _kept_raw_text(self) -> str:
+        """ ", 3 values kept raw in _extra (duration 2, score 1)", or nothing."""
+        if not self.kept_raw:
+            return ""
+        total = sum(self.kept_raw.values())
+        fields = ", ".join(f"{name} {n}" for name, n in sorted(self.kept_raw.items()))
+        return f", {total} value{'s' * (total != 1)} kept raw in _extra ({fields})"

@@ -1,31 +1,66 @@
 """Build ``calls`` records from JSON objects or CSV rows (one shape for both).
 
 Both readers are planned from the field table (``fields.py``): which key or
-column feeds which record field, and through which converter.
+column feeds which record field, and through which converter. A value that
+does not fit goes to :class:`~tap_voicegain.misfits.RawValues`, which stops the
+run or has it kept raw in ``_extra``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import typing as t
 
+from tap_voicegain import layouts
 from tap_voicegain.fields import EXTRA_FIELD, FIELDS, RECORD_FIELDS
+from tap_voicegain.misfits import RawValues
 from tap_voicegain.normalize import (
-    CONVERTERS,
-    FAST_TYPES,
     BadValue,
     CsvTimeParser,
-    RecordError,
     to_bool,
+    to_datetime,
+    to_float,
     to_int,
+    to_object,
+    to_object_list,
+    to_sentiments,
     to_str,
+    to_str_list,
 )
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tap_voicegain.normalize import Converter
+
+# Each kind of the field table: its converter, and the type a value may
+# already have to be kept as it is (the hot path skips the call).
+CONVERTERS: dict[str, Converter] = {
+    "string": to_str,
+    "integer": to_int,
+    "number": to_float,
+    "boolean": to_bool,
+    "datetime": to_datetime,
+    "strings": to_str_list,
+    "markers": layouts.to_markers,
+    "words": layouts.to_word_cloud,
+    "dtmf": layouts.to_dtmf_events,
+    "sentiments": to_sentiments,
+    "object": to_object,
+    "objects": to_object_list,
+}
+FAST_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict,
+}
+# callId is a signed 64-bit integer in every warehouse: a larger one would move
+# the bookmark past every later call.
+CALL_ID_MAX = 2**63 - 1
 
 # JSON key -> (record field, converter or None for agent/queue, type kept as is).
 JSON_PLAN: dict[str, tuple[str, Converter | None, type | None]] = {
@@ -65,6 +100,8 @@ class CallNormalizer:
         csv_timezone: str = "UTC",
         keep_unknown: bool = True,
         empty_nested: bool = False,
+        strict_values: bool = False,
+        logger: logging.Logger | None = None,
     ) -> None:
         """Set up one export's conversions.
 
@@ -74,7 +111,13 @@ class CallNormalizer:
             empty_nested: An absent agent/queue becomes an object of nulls, not
                 null. For the SDK's flattening, which keeps a null object as a
                 key of its own that the flattened schema does not have.
+            strict_values: A value that does not fit its column stops the run
+                (else it is kept raw in ``_extra`` and the column is null).
+            logger: Where warnings about values and CSV headers go.
         """
+        self.logger = logger or logging.getLogger("tap_voicegain")
+        self.raw = RawValues(self.logger, strict=strict_values)
+        self._warned_headers: set[str] = set()
         self.keep_unknown = keep_unknown
         self.unknown_fields: set[str] = set()
         self._csv_time = CsvTimeParser(csv_timezone)
@@ -98,6 +141,7 @@ class CallNormalizer:
         call_id = self._call_id(raw.get("callId"))
         record = self._template.copy()
         extra: dict[str, t.Any] = {}
+        kept: dict[str, t.Any] = {}  # values that did not fit, kept raw
         plan = JSON_PLAN.get  # a local name: this loop runs for every key of every call
         for key, value in raw.items():
             spec = plan(key)
@@ -113,11 +157,13 @@ class CallNormalizer:
                 if conv is not None:
                     record[field] = conv(value)
                 else:
-                    record[field] = self._nested_json(call_id, key, value, extra)
+                    record[field] = self._nested_json(call_id, key, value, extra, kept)
             except BadValue as bad:
-                raise RecordError(call_id, key, value, bad.expected) from None
+                self.raw.misfit(call_id, key, value, bad)
+                record[field] = bad.partial
+                kept[key] = value
         record["callId"] = call_id
-        return self._finish(record, extra)
+        return self._finish(record, extra, kept)
 
     def _nested_json(
         self,
@@ -125,6 +171,7 @@ class CallNormalizer:
         key: str,
         value: t.Any,  # noqa: ANN401 - any JSON value
         extra: dict[str, t.Any],
+        kept: dict[str, t.Any],
     ) -> dict[str, t.Any] | None:
         if value is None:
             return None
@@ -142,9 +189,9 @@ class CallNormalizer:
             try:
                 out[field] = converted = to_str(sub)
             except BadValue as bad:
-                raise RecordError(
-                    call_id, f"{key}.{json_key}", sub, bad.expected
-                ) from None
+                self.raw.misfit(call_id, f"{key}.{json_key}", sub, bad)
+                out[field] = converted = None
+                kept[f"{key}.{json_key}"] = sub
             found = found or converted is not None
         if len(value) > len(out) or not value.keys() <= NESTED_JSON_KEYS[key]:
             for sub_key in value.keys() - NESTED_JSON_KEYS[key]:
@@ -157,25 +204,38 @@ class CallNormalizer:
         """Records from a CSV export (header row first).
 
         Raises:
-            ValueError: the header has no ``callId`` column or a row is ragged.
+            ValueError: the header has no ``callId`` column, a row is ragged,
+                or the text is not CSV.
         """
+        _allow_cells_up_to(len(text))
         rows = csv.reader(io.StringIO(text, newline=""))
-        header = next(rows, None)
-        if not header:
-            return
-        plan = _CsvPlan(header, self._csv_time)
-        width = len(header)
-        for line_no, row in enumerate(rows, start=2):
-            if len(row) != width:
-                if not row:
-                    continue
-                msg = f"CSV row {line_no} has {len(row)} cells, the header has {width}"
-                raise ValueError(msg)
-            record = self._csv_record(row, plan)
-            extra = {name: row[i] for i, name in plan.extra if row[i] != ""}
-            yield self._finish(record, extra)
+        try:
+            header = next(rows, None)
+            if not header:
+                return
+            plan = _CsvPlan(header, self._csv_time)
+            self._warn_duplicates(plan)
+            width = len(header)
+            for line_no, row in enumerate(rows, start=2):
+                if len(row) != width:
+                    if not row:
+                        continue
+                    msg = (
+                        f"CSV row {line_no} has {len(row)} cells, the header has "
+                        f"{width}"
+                    )
+                    raise ValueError(msg)
+                kept: dict[str, t.Any] = {}
+                record = self._csv_record(row, plan, kept)
+                extra = {name: row[i] for i, name in plan.extra if row[i] != ""}
+                yield self._finish(record, extra, kept)
+        except csv.Error as exc:  # only the reader raises it
+            msg = f"CSV that does not parse at line {rows.line_num}: {exc}"
+            raise ValueError(msg) from None
 
-    def _csv_record(self, row: list[str], plan: _CsvPlan) -> dict[str, t.Any]:  # noqa: C901 - one loop per cell kind, kept flat for speed
+    def _csv_record(  # noqa: C901 - one loop per cell kind, kept flat for speed
+        self, row: list[str], plan: _CsvPlan, kept: dict[str, t.Any]
+    ) -> dict[str, t.Any]:
         call_id = self._call_id(row[plan.call_index])
         record = self._template.copy()
         # Grouped by kind so the common cells (text, plain digits) take no call.
@@ -186,50 +246,89 @@ class CallNormalizer:
         for index, field in plan.integers:
             value = row[index]
             if value:
-                if value.isdigit():
+                if value.isdigit() and value.isascii():  # isdigit alone takes "٩"
                     record[field] = int(value)
                     continue
                 try:
                     record[field] = to_int(value)
                 except BadValue as bad:
-                    name = plan.header[index]
-                    raise RecordError(call_id, name, value, bad.expected) from None
+                    self.raw.misfit(call_id, plan.header[index], value, bad)
+                    kept[plan.header[index]] = value
         for index, field, conv in plan.other:
             value = row[index]
             if value:
                 try:
                     record[field] = conv(value)
                 except BadValue as bad:
-                    name = plan.header[index]
-                    raise RecordError(call_id, name, value, bad.expected) from None
+                    self.raw.misfit(call_id, plan.header[index], value, bad)
+                    record[field] = bad.partial
+                    kept[plan.header[index]] = value
         for parent, cells in plan.nested:
             record[parent] = _nested_cells(row, parent, cells)
         return record
+
+    def _warn_duplicates(self, plan: _CsvPlan) -> None:
+        """One WARNING per run for each column the header has more than once."""
+        for column, names in plan.duplicates.items():
+            if column not in self._warned_headers:
+                self._warned_headers.add(column)
+                self.logger.warning(
+                    "The CSV header has the column '%s' %d times: the first feeds "
+                    "the record, the others are kept in _extra as %s.",
+                    column,
+                    len(names) + 1,
+                    ", ".join(names),
+                )
 
     # --- shared ---
 
     @staticmethod
     def _call_id(value: t.Any) -> int:  # noqa: ANN401
+        """The call's key; never lenient: there is no call without one.
+
+        Raises:
+            ValueError: not an integer in 0..2**63-1.
+        """
         try:
             call_id = to_int(value)
         except BadValue:
             call_id = None
-        if call_id is None or call_id < 0:
-            msg = f"a call has callId {value!r}; expected a non-negative integer"
+        if call_id is None or not 0 <= call_id <= CALL_ID_MAX:
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."  # noqa: PLR2004
+            msg = f"a call has callId {shown}; expected an integer in 0..{CALL_ID_MAX}"
             raise ValueError(msg)
         return call_id
 
     def _finish(
-        self, record: dict[str, t.Any], extra: dict[str, t.Any]
+        self,
+        record: dict[str, t.Any],
+        extra: dict[str, t.Any],
+        kept: dict[str, t.Any],
     ) -> dict[str, t.Any]:
         if extra:
             self.unknown_fields.update(extra)
             if self.keep_unknown:
                 record[EXTRA_FIELD] = extra
+        if kept:
+            # Kept whatever keep_unknown_fields says: the evidence of a value
+            # the column could not take.
+            record[EXTRA_FIELD] = {**(record[EXTRA_FIELD] or {}), **kept}
         for parent, empty in self._empty_nested.items():
             if record[parent] is None:
                 record[parent] = empty.copy()
         return record
+
+
+def _allow_cells_up_to(size: int) -> None:
+    """Let the csv module read a cell as large as the page (default: 128 KiB).
+
+    The limit is the module's, process-wide; it is only ever raised. A C long
+    bounds it (32 bits on Windows).
+    """
+    wanted = min(size + 1, 2**31 - 1)
+    if csv.field_size_limit() < wanted:
+        csv.field_size_limit(wanted)
 
 
 def _nested_cells(
@@ -261,7 +360,17 @@ class _CsvPlan:
         self.other: list[tuple[int, str, Converter]] = []
         nested: dict[str, list[tuple[int, str]]] = {}
         self.extra: list[tuple[int, str]] = []
+        # A column met again: the first one feeds the record (it is where the
+        # guide puts it), the others go to _extra as "name#2", "name#3", ...
+        self.duplicates: dict[str, list[str]] = {}
+        seen: set[str] = set()
         for index, column in enumerate(header):
+            if column in seen:
+                names = self.duplicates.setdefault(column, [])
+                names.append(f"{column}#{len(names) + 2}")
+                self.extra.append((index, names[-1]))
+                continue
+            seen.add(column)
             kind = CSV_KINDS.get(column)
             if kind == "string":
                 self.text.append((index, column))

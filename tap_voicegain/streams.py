@@ -50,6 +50,8 @@ class CallsStream(VoicegainStream):
             csv_timezone=self.config.get("csv_timezone", "UTC"),
             keep_unknown=self.config.get("keep_unknown_fields", True),
             empty_nested=bool(self.config.get("flattening_enabled")),
+            strict_values=bool(self.config.get("strict_values", False)),
+            logger=self.logger,
         )
         per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
         self._pass: Pass = ExportPass(0, per_page)
@@ -118,6 +120,7 @@ class CallsStream(VoicegainStream):
             progress.ended_because = f"an error: {type(exc).__name__}"
             raise
         finally:
+            progress.kept_raw = self.normalizer.raw.take_counts()
             progress.log_summary(
                 self.logger, self.retries - retries_before, current.cursor.emitted
             )

@@ -179,6 +179,15 @@ class TapVoicegain(Tap):
             description="Keep values of fields this tap's schema does not know yet "
             "in the _extra object column instead of dropping them.",
         ),
+        th.Property(
+            "strict_values",
+            th.BooleanType,
+            default=False,
+            title="Strict values",
+            description="Stop the run at a value that does not fit its column "
+            "(naming the callId and field). Off: the call is emitted with that "
+            "column null, the raw value kept in _extra, and a WARNING.",
+        ),
     ).to_dict()
 
     @override

@@ -276,11 +276,12 @@ def test_aivr_app_filter_is_sent(sim, config):
     ]
 
 
-def test_a_value_that_does_not_fit_names_the_call_and_the_field():
+def test_with_strict_values_a_value_that_does_not_fit_names_the_call_and_field():
     calls = make_calls(10, seed=2)
     calls[4]["duration"] = "about five minutes"
     with VoicegainSimulator(calls, token=TOKEN) as sim:
-        run = run_tap({"jwt_token": TOKEN, "api_url": sim.url}, expect_error=True)
+        config = {"jwt_token": TOKEN, "api_url": sim.url, "strict_values": True}
+        run = run_tap(config, expect_error=True)
     message = str(run.error)
     assert f"callId {int(calls[4]['callId'])}" in message
     assert "'duration'" in message

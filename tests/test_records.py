@@ -102,12 +102,21 @@ def test_utc_csv_times_match_the_calendar():
         ("callId,endTime", "5,05-12-2024 1:15:45", "endTime"),
         ("callId,isCallResolved", "5,maybe", "isCallResolved"),
         ("callId,markers", "5,201897-CC_ANSWER", "markers"),
-        ("callId,wordCloud", "5,refund", "wordCloud"),
+        ("callId,duration", "5,\u0669\u0663", "duration"),
+        ("callId,duration", "5,\u00b2", "duration"),
+        ("callId,sentiment", "5,\u0661\u0662", "sentiment"),
+        ("callId,sentiment", "5,1_000", "sentiment"),
+        ("callId,startTime", "5,\u0660\u0665-12-2024 6:15:45 PM", "startTime"),
+        ("callId,startTime", "5,05-12-2024 \u0666:15:45 PM", "startTime"),
+        ("callId,startTime", "5,05-12-2024 6:1_5:45 PM", "startTime"),
+        ("callId,markers", '5,"\u0662\u0660,CC_ANSWER,null"', "markers"),
     ],
 )
-def test_a_csv_value_that_does_not_fit_names_call_and_field(header, row, field):
+def test_with_strict_values_a_csv_value_that_does_not_fit_names_call_and_field(
+    header, row, field
+):
     with pytest.raises(RecordError) as caught:
-        csv_records(f"{header}\r\n{row}\r\n")
+        csv_records(f"{header}\r\n{row}\r\n", strict_values=True)
     assert "callId 5" in str(caught.value)
     assert f"'{field}'" in str(caught.value)
 
@@ -142,10 +151,15 @@ def test_unknown_csv_columns_are_kept_in_extra_or_dropped():
         ({"callId": "5", "notes": ["a"]}, "notes"),
         ({"callId": "5", "sentiment": "NaN"}, "sentiment"),
         ({"callId": "5", "markers": [{"time": "soon", "type": "X"}]}, "markers"),
+        ({"callId": "5", "sentiment": "\u0661\u0662"}, "sentiment"),
+        ({"callId": "5", "duration": "\u0669"}, "duration"),
+        ({"callId": "5", "startTime": "\u0662024-05-12T18:15:45Z"}, "startTime"),
     ],
 )
-def test_a_json_value_that_does_not_fit_names_call_and_field(raw, field):
-    normalizer = CallNormalizer()
+def test_with_strict_values_a_json_value_that_does_not_fit_names_call_and_field(
+    raw, field
+):
+    normalizer = CallNormalizer(strict_values=True)
     if field is None:
         assert normalizer.from_json(raw)["tags"] == ["a", "b"]
         return
@@ -155,7 +169,10 @@ def test_a_json_value_that_does_not_fit_names_call_and_field(raw, field):
     assert f"'{field}'" in str(caught.value)
 
 
-@pytest.mark.parametrize("call_id", [None, "", "abc", "-3", 1.5])
+@pytest.mark.parametrize(
+    "call_id",
+    [None, "", "abc", "-3", 1.5, 2**63, "9223372036854775808", 1e30, True, "\u0669"],
+)
 def test_a_call_without_a_usable_call_id_is_refused(call_id):
     with pytest.raises(ValueError, match="callId"):
         CallNormalizer().from_json({"callId": call_id})
