@@ -10,6 +10,9 @@ import requests
 
 from tap_voicegain import errors, pages, records
 from tap_voicegain.records import CallNormalizer
+from tests.conftest import TOKEN
+from tests.singer_output import run_tap
+from voicegain_sim import VoicegainSimulator, make_calls
 
 WHERE = "page 3 of project 'default' (GET /sa/call)"
 
@@ -141,3 +144,26 @@ def test_a_bar_inside_a_tag_survives_in_json_only():
     assert record["tags"] == ["A|B", "C"]
     (record,) = read(b"callId,tags\r\n5,A|B|C\r\n", "text/csv", "csv")
     assert record["tags"] == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "fault", "opts"),
+    [
+        ("csv", "no_charset", {}),
+        ("csv", "bom", {}),
+        ("csv", "bom", {"no_charset": True}),
+        ("json", "bom", {}),
+    ],
+)
+def test_pages_with_a_bom_or_without_a_charset_give_the_same_records(fmt, fault, opts):
+    calls = make_calls(9, seed=5)
+    calls[1]["notes"] = "Café déjà vu — Ärger über die Rechnung"
+    calls[2]["accountId"] = "acc-ü"
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, "per_page": 4, "format": fmt}
+        clean = run_tap(config)
+        sim.inject(fault, times=10, **opts)
+        hostile = run_tap(config)
+    assert hostile.records == clean.records
+    assert hostile.records[1]["notes"] == calls[1]["notes"]
+    assert [r["accountId"] for r in hostile.records] == [c["accountId"] for c in calls]
