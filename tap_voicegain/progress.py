@@ -122,7 +122,7 @@ class PassProgress:
         )
 
     def _kept_raw_text(self) -> str:
-        """ ", 3 values kept raw in _extra (duration 2, score 1)", or nothing."""
+        """Text like ", 3 values kept raw in _extra (duration 2)"; empty if none."""
         if not self.kept_raw:
             return ""
         total = sum(self.kept_raw.values())
