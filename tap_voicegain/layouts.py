@@ -266,12 +266,29 @@ def to_dtmf_events(value: t.Any) -> Items | None:  # noqa: ANN401
         UnknownLayout: an event that could not be read, or (JSON) item keys
             that could not all be mapped.
     """
+    if type(value) is list:  # hot path: the model's items, copied as they are
+        out: Items = []
+        for item in value:
+            if type(item) is not dict or len(item) != 3:  # noqa: PLR2004
+                break
+            dtmf, timestamp = item.get("dtmf"), item.get("timestamp")
+            channel = item.get("channel")
+            if not (type(dtmf) is str and dtmf and type(timestamp) is int):
+                break
+            if type(channel) is not str or not channel:
+                break
+            out.append({"dtmf": dtmf, "timestamp": timestamp, "channel": channel})
+        else:
+            return out or None
+        return _dtmf_items(value)
     if _empty(value):
         return None
     if type(value) is str:
         return [dtmf_item(chunk) for chunk in value.split("|")]
-    if type(value) is not list:
-        raise UnknownLayout(DTMF_EXPECTED)
+    raise UnknownLayout(DTMF_EXPECTED)
+
+
+def _dtmf_items(value: list[t.Any]) -> Items | None:
     out: Items = []
     lost = False
     for item in value:

@@ -317,16 +317,18 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
     A ``|`` inside a CSV item cannot be told from the separator (README); JSON
     keeps such an item whole.
     """
-    if value in (None, "", []):
-        return None
-    if type(value) is str:
-        return value.split("|")
     if type(value) is list:
+        if not value:
+            return None
         out = [item if type(item) is str and item else to_str(item) for item in value]
         if None in out:
             msg = "a list of non-empty strings"
             raise BadValue(msg)
         return t.cast("list[str]", out)
+    if value is None or value == "":
+        return None
+    if type(value) is str:
+        return value.split("|")
     msg = "a list of strings"
     raise BadValue(msg)
 
