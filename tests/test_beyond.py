@@ -7,11 +7,9 @@ import datetime as dt
 import pytest
 
 from tap_voicegain.errors import ProjectsFailedError
+from tests.helpers import FAST_RETRIES, bookmark, run_tap
 from tests.oracle import exported
-from tests.singer_output import bookmark, run_tap
 from voicegain_sim import VoicegainSimulator, make_calls
-
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 1}
 
 
 def recent_calls(n: int, seed: int, **kwargs) -> list[dict]:
@@ -56,6 +54,7 @@ def test_the_refresh_never_moves_the_bookmark_nor_takes_calls_from_the_export():
             "api_url": sim.url,
             "per_page": 20,
             "refresh_window_days": 30,
+            "max_processing_hours": 1000,  # call 30 is not stuck, only slow
         }
         first = run_tap(config)
         done_ids = [int(c["callId"]) for c in calls[:30]]
@@ -137,7 +136,7 @@ def test_one_failing_project_does_not_lose_the_others(two_projects):
     config = {
         "api_url": sim.url,
         "per_page": 30,
-        **FAST,
+        **FAST_RETRIES,
         "projects": [
             {"name": "sales", "jwt_token": "tok-sales"},
             {"name": "broken", "jwt_token": "tok-revoked"},
