@@ -66,6 +66,7 @@ class CallsStream(VoicegainStream):
         self._step_over: int | None = None  # a stuck call the export steps over
         self._stragglers = False  # emitting remembered stuck calls
         self._records_out = 0  # records handed to the SDK (its --test limit)
+        self._pass_first = 0  # _records_out when the current pass began
         self.batching = False  # records go to batch files, not RECORD messages
 
     def starting_call_id(self, context: Context | None) -> int:
@@ -104,6 +105,10 @@ class CallsStream(VoicegainStream):
                 yield record
                 self._records_out += 1
                 if limit is not None and self._records_out >= limit:
+                    # The summary counts what was written, not the page read.
+                    self._progress.calls = self._records_out - self._pass_first
+                    if self._pass.moves_bookmark and not self._stragglers:
+                        self._pass.cursor.emitted = record["callId"]
                     self._progress.ended_because = _limit_text(limit)
                     break
         finally:
@@ -225,6 +230,7 @@ class CallsStream(VoicegainStream):
         )
         retries_before = self.retries
         self._step_over = None
+        self._pass_first = self._records_out
         try:
             yield from super().get_records(context)
             progress.ended_because = (

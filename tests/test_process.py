@@ -154,6 +154,31 @@ def test_a_stop_while_the_target_does_not_read_ends_the_tap_without_a_state(
     assert mark is None or mark <= ids[-1]  # a STATE never claims unwritten records
 
 
+def test_test_mode_reports_a_success_with_one_record(tmp_path):
+    calls = make_calls(50, seed=25)
+    with VoicegainSimulator(calls, token="t") as sim:
+        config = write_json(
+            tmp_path / "config.json",
+            {"jwt_token": "t", "api_url": sim.url, "per_page": 20},
+        )
+        done = subprocess.run(
+            [*tap_command(config), "--test"],
+            capture_output=True,
+            env=tap_env(),
+            check=False,
+            timeout=60,
+        )
+    assert done.returncode == 0
+    ids, _ = records_and_bookmark(parse_messages(done.stdout))
+    assert ids == [int(calls[0]["callId"])]
+    err = done.stderr.decode()
+    assert "exported 1 calls" in err
+    assert "ended because stopped after the first record (--test)" in err
+    assert "ERROR" not in err
+    assert '"status":"failed"' not in err
+    assert "an error" not in err
+
+
 def test_the_token_appears_in_no_output_at_debug_level(tmp_path):
     token = make_jwt(
         account_id="acc-1", context_id="ctx-1", exp=int(time.time()) + 1800
