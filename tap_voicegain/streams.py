@@ -123,7 +123,8 @@ class CallsStream(VoicegainStream):
             partition = self.get_context_state(context)
             yield from self._read_stragglers(project, partition)
             export = ExportPass(start, per_page)
-            for steps in range(stuck.MAX_STEPS_PER_RUN + 1):
+            stepped = 0
+            while True:
                 yield from self._read_pass(export, project, context)
                 if self._step_over is None:
                     break
@@ -133,12 +134,13 @@ class CallsStream(VoicegainStream):
                 partition["replication_key"] = self.replication_key
                 partition["replication_key_value"] = self._step_over
                 self._write_state_now()
-                if steps == stuck.MAX_STEPS_PER_RUN:
+                stepped += 1
+                if stepped >= stuck.MAX_STEPS_PER_RUN:
                     self.logger.warning(
                         "Project %s: %d stuck calls stepped over in this run; the "
                         "next run goes on after callId %d",
                         project,
-                        steps + 1,
+                        stepped,
                         self._step_over,
                     )
                     break
