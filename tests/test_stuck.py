@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from tap_voicegain import stuck as stuck_module
 from tests.helpers import TOKEN, bookmark, partition, run_tap
 from voicegain_sim import VoicegainSimulator, make_calls
 
@@ -130,3 +131,17 @@ def test_the_refresh_does_not_emit_a_stuck_call_before_it_is_due():
     assert stuck not in first.call_ids  # the refresh left it to the next run
     assert second.call_ids[0] == stuck  # emitted first, by the stuck-call pass
     assert "stuck_call_ids" not in partition(second.last_state)
+
+
+def test_stepping_over_is_bounded_per_run_and_the_next_run_goes_on(monkeypatch):
+    monkeypatch.setattr(stuck_module, "MAX_STEPS_PER_RUN", 1)
+    calls = make_calls(40, seed=66, processing_at=[10, 20])
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url}
+        first = run_tap(config)
+        second = run_tap(config, state=first.last_state)
+    assert first.call_ids == ids(calls[:10])
+    assert partition(first.last_state)["stuck_call_ids"] == ids([calls[10]])
+    assert bookmark(first.last_state) == int(calls[10]["callId"])
+    assert second.call_ids == ids(calls[11:20])
+    assert partition(second.last_state)["stuck_call_ids"] == ids([calls[10], calls[20]])
