@@ -265,6 +265,9 @@ def tap_env(api_url: str) -> dict[str, str]:
         "TAP_VOICEGAIN_API_URL": api_url,
         "TAP_VOICEGAIN_JWT_TOKEN": TOKEN,
         "TAP_VOICEGAIN_PER_PAGE": "500",  # several pages per run
+        # The simulated calls are from 2024: a call "still processing" there
+        # holds the export (as a recent one would) instead of being stuck.
+        "TAP_VOICEGAIN_MAX_PROCESSING_HOURS": "10000000",
     }
 
 
