@@ -24,7 +24,7 @@ if t.TYPE_CHECKING:
     from tap_voicegain.client import VoicegainStream
 
 FINISHED_PHASES = frozenset({"DONE", "ERROR"})
-MAX_PROCESSING_HOURS_DEFAULT = 24.0
+MAX_PROCESSING_HOURS_DEFAULT = 24
 # Stuck calls stepped over in one pass of one project; the next run goes on.
 MAX_STEPS_PER_RUN = 100
 

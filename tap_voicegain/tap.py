@@ -186,7 +186,9 @@ class TapVoicegain(Tap):
         ),
         th.Property(
             "max_processing_hours",
-            th.NumberType(minimum=0),
+            # Whole hours: Meltano's decimal kind hands the tap a Decimal it
+            # cannot serialise when the value comes from the environment.
+            th.IntegerType(minimum=0),
             default=stuck.MAX_PROCESSING_HOURS_DEFAULT,
             title="Longest processing time (hours)",
             description="A call still processing this many hours after its start "
