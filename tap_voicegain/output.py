@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import signal
 import sys
 import typing as t
 
@@ -13,13 +11,12 @@ from singer_sdk.singerlib import SingerMessageType
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable
 
     from singer_sdk.singerlib.encoding.simple import Message
 
 
 FLUSH_BYTES = 1 << 20  # records are written out in chunks of about 1 MiB
-_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
@@ -35,6 +32,8 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         """Start with an empty buffer."""
         super().__init__()
         self._pending = bytearray()
+        self._flushing = False
+        self._after_flush: Callable[[], None] | None = None
 
     @override
     def write_message(self, message: Message) -> None:
@@ -66,23 +65,27 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         that equals the last one, so records re-sent by a refresh may have no
         STATE after them.
         """
-        # SIGTERM/SIGINT handlers write a STATE through this writer. Held back
-        # until the buffer is out, so a handler never finds it half written
-        # (which would repeat records, or put the STATE before them).
-        with _signals_held():
+        self._flushing = True
+        try:
             out = sys.stdout.buffer
             out.write(self._pending)
             out.flush()
             self._pending.clear()
+        finally:
+            self._flushing = False
+        then, self._after_flush = self._after_flush, None
+        if then is not None:
+            then()
 
+    def when_idle(self, action: Callable[[], None]) -> None:
+        """Run ``action`` now, or as soon as the write under way has ended.
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    if not hasattr(signal, "pthread_sigmask"):  # not on Windows
-        yield
-        return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        For signal handlers: one that writes into the middle of a write the main
+        thread has begun would repeat records or put its STATE before them. The
+        write is not held off the signal (a target that stopped reading would
+        then keep the tap alive for ever); the handler sets its own deadline.
+        """
+        if self._flushing:
+            self._after_flush = action
+        else:
+            action()

@@ -85,10 +85,21 @@ class RefreshPass:
     label = "refresh"
     moves_bookmark = False
 
-    def __init__(self, bookmark: int, since: str, per_page: int) -> None:
-        """Re-read calls up to ``bookmark`` that started at or after ``since``."""
+    def __init__(
+        self,
+        bookmark: int,
+        since: str,
+        per_page: int,
+        skip: frozenset[int] = frozenset(),
+    ) -> None:
+        """Re-read calls up to ``bookmark`` that started at or after ``since``.
+
+        ``skip``: stuck calls the export stepped over; a later run's first pass
+        emits them once they finish, so the refresh leaves them alone.
+        """
         self.start = 0
         self.bookmark = bookmark
+        self.skip = skip
         self.since = since
         self.cursor = Cursor(after=0, per_page=per_page)
         self.passed_bookmark = False
@@ -107,6 +118,8 @@ class RefreshPass:
         """Finished calls the export has already emitted."""
         if record["callId"] > self.bookmark:
             self.passed_bookmark = True
+            return False
+        if record["callId"] in self.skip:
             return False
         return record.get("progressPhase") in FINISHED_PHASES
 

@@ -8,10 +8,17 @@ import typing as t
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_voicegain import errors, pages, settings
+from tap_voicegain import errors, pages, settings, state, stuck
+from tap_voicegain.batching import MappedBatches
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.normalize import parse_datetime
-from tap_voicegain.passes import ExportPass, Pass, PassPaginator, RefreshPass
+from tap_voicegain.passes import (
+    FINISHED_PHASES,
+    ExportPass,
+    Pass,
+    PassPaginator,
+    RefreshPass,
+)
 from tap_voicegain.progress import PassProgress
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.schema import calls_schema
@@ -20,6 +27,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     import requests
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
 
@@ -57,6 +65,11 @@ class CallsStream(VoicegainStream):
         self._pass: Pass = ExportPass(0, per_page)
         self._progress = PassProgress(settings.DEFAULT_PROJECT, "export", 0, per_page)
         self._reported_fields: set[str] = set()
+        self._step_over: int | None = None  # a stuck call the export steps over
+        self._stragglers = False  # emitting remembered stuck calls
+        self._records_out = 0  # records handed to the SDK (its --test limit)
+        self._pass_first = 0  # _records_out when the current pass began
+        self.batching = False  # records go to batch files, not RECORD messages
 
     def starting_call_id(self, context: Context | None) -> int:
         """The bookmark of this project, else ``start_after_call_id``."""
@@ -80,14 +93,125 @@ class CallsStream(VoicegainStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        # --test (the SDK's dry run) aborts with an error when a stream yields
+        # more records than ABORT_AT_RECORD_COUNT; stopping at the limit instead
+        # lets it end as what it is, a success.
+        limit = self.ABORT_AT_RECORD_COUNT
+        project = (context or {}).get("project", settings.DEFAULT_PROJECT)
+        if limit is not None and self._records_out >= limit:
+            self.logger.info("Project %s: not read (%s)", project, _limit_text(limit))
+            return
+        records = iter(self._project_records(context))
+        try:
+            for record in records:
+                yield record
+                self._records_out += 1
+                if limit is not None and self._records_out >= limit:
+                    # The summary counts what was written, not the page read.
+                    self._progress.calls = self._records_out - self._pass_first
+                    if self._pass.moves_bookmark and not self._stragglers:
+                        self._pass.cursor.emitted = record["callId"]
+                    self._progress.ended_because = _limit_text(limit)
+                    break
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()  # the pass logs its summary now
+
+    def _project_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         with self.project_failures(context) as project:
             per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
-            export = ExportPass(self.starting_call_id(context), per_page)
-            yield from self._read_pass(export, project, context)
+            start = self.starting_call_id(context)
+            partition = self.get_context_state(context)
+            yield from self._read_stragglers(project, partition)
+            export = ExportPass(start, per_page)
+            stepped = 0
+            while True:
+                yield from self._read_pass(export, project, context)
+                if self._step_over is None:
+                    break
+                # Remembered first, then the bookmark moves past it: every callId
+                # up to the bookmark is emitted or in the stuck list.
+                state.remember_stuck(partition, self._step_over)
+                partition["replication_key"] = self.replication_key
+                partition["replication_key_value"] = self._step_over
+                self._write_state_now()
+                stepped += 1
+                if stepped >= stuck.MAX_STEPS_PER_RUN:
+                    self.logger.warning(
+                        "Project %s: %d stuck calls stepped over in this run; the "
+                        "next run goes on after callId %d",
+                        project,
+                        stepped,
+                        self._step_over,
+                    )
+                    break
+                export = ExportPass(self._step_over, per_page)
             since = self._refresh_since()
             if since is not None:
-                refresh = RefreshPass(export.cursor.emitted, since, per_page)
+                refresh = RefreshPass(
+                    export.cursor.emitted,
+                    since,
+                    per_page,
+                    skip=frozenset(state.stuck_ids(partition)),
+                )
                 yield from self._read_pass(refresh, project, context)
+
+    def _read_stragglers(
+        self, project: str, partition: dict[str, t.Any]
+    ) -> Iterable[dict[str, t.Any]]:
+        """Emit remembered stuck calls that have finished; the bookmark stays."""
+        remembered = state.stuck_ids(partition)
+        if not remembered:
+            return
+        emitted = 0
+        self._stragglers = True
+        try:
+            for call_id in remembered:
+                call = stuck.fetch_call(self, call_id)
+                if call is None:
+                    self.logger.warning(
+                        "Project %s: stuck callId %d is gone from the API (404, "
+                        "deleted?); forgotten",
+                        project,
+                        call_id,
+                    )
+                    state.forget_stuck(partition, call_id)
+                    continue
+                phase = call.get("progressPhase")
+                if phase not in FINISHED_PHASES:
+                    self.logger.warning(
+                        "Project %s: callId %d is still processing (%s) since %s; "
+                        "stepped over, it is exported once it finishes",
+                        project,
+                        call_id,
+                        phase,
+                        call.get("startTime"),
+                    )
+                    continue
+                record = self.normalizer.from_json(call)
+                yield self._tag(record, project)
+                state.forget_stuck(partition, call_id)
+                emitted += 1
+        finally:
+            self._stragglers = False
+            self._write_state_now()
+        self.logger.info(
+            "Project %s: %d of %d stuck calls finished since and were emitted",
+            project,
+            emitted,
+            len(remembered),
+        )
+
+    def stopped(self, why: str) -> None:
+        """A signal stops the run: the pass under way says so in its summary."""
+        self._progress.ended_because = why
+
+    def _write_state_now(self) -> None:
+        """A STATE now, unless records wait for their batch file (BATCH first)."""
+        if not self.batching:
+            self.state_manager.is_flushed = False
+            self._write_state_message()
 
     def _refresh_since(self) -> str | None:
         """``fromTime`` of the refresh pass: N days ago, or ``from_time`` if later."""
@@ -109,6 +233,8 @@ class CallsStream(VoicegainStream):
             project, current.label, current.start, current.cursor.per_page
         )
         retries_before = self.retries
+        self._step_over = None
+        self._pass_first = self._records_out
         try:
             yield from super().get_records(context)
             progress.ended_because = (
@@ -126,16 +252,43 @@ class CallsStream(VoicegainStream):
             )
 
     def _why_the_export_ended(self, last: int) -> str:
-        """Ask once, with the configured filters, what follows the last call."""
+        """Ask once, with the configured filters, what follows the last call.
+
+        A call processing for longer than ``max_processing_hours`` is set to
+        be stepped over (``_step_over``).
+        """
         following = self.peek_after(last)
         if following is None:
             return "a short page (no more calls, or a call still processing)"
         if not following:
             return "no more calls"
-        call_id, phase = following[0].get("callId"), following[0].get("progressPhase")
-        if phase in {"DONE", "ERROR"}:
+        call = following[0]
+        call_id, phase = call.get("callId"), call.get("progressPhase")
+        if phase in FINISHED_PHASES:
             return f"a short page; callId {call_id} finished since (next run)"
-        return f"a call still processing at callId {call_id} ({phase})"
+        since = call.get("startTime")
+        text = f"a call still processing at callId {call_id} ({phase})"
+        if since:
+            text += f" since {since}"
+        limit = float(
+            self.config.get("max_processing_hours", stuck.MAX_PROCESSING_HOURS_DEFAULT)
+        )
+        hours = stuck.processing_hours(call, dt.datetime.now(dt.timezone.utc))
+        found = stuck.call_id_of(call)
+        if hours is None or hours <= limit or found is None or found <= last:
+            return text
+        self._step_over = found
+        self.logger.warning(
+            "Project %s: callId %d has been processing (%s) since %s, longer than "
+            "max_processing_hours (%g); stepped over and remembered in the state: "
+            "a later run exports it once it finishes",
+            self._progress.project,
+            found,
+            phase,
+            since,
+            limit,
+        )
+        return f"{text}, stepped over (processing for more than {limit:g} h)"
 
     # --- requests ---
 
@@ -181,25 +334,34 @@ class CallsStream(VoicegainStream):
         for record in page:
             if not current.keep(record):
                 continue
-            record["project"] = progress.project
-            if record["contextId"] is None:
-                record["contextId"] = context_id  # the token names its project
-                if context_id is None and "contextId" in self.primary_keys:
-                    msg = (
-                        f"callId {record['callId']} of project '{progress.project}' "
-                        "has no contextId, which is part of the key with projects"
-                    )
-                    raise errors.BadPageError(msg)
-            yield record
+            yield self._tag(record, progress.project, context_id)
             # The SDK has now written this record (and moved the bookmark to it).
             if current.moves_bookmark:
                 cursor.emitted = record["callId"]
-        if page and current.moves_bookmark:
+        if page and current.moves_bookmark and not self.batching:
             # A STATE message after every page, not only every 10,000 records.
+            # (With batch_config the SDK writes one after each BATCH message: a
+            # STATE here would cover records not yet in any batch file.)
             self._write_state_message()
         self._report_unknown_fields()
         if page:
             progress.log_page(self.logger, cursor.after)
+
+    def _tag(
+        self, record: dict[str, t.Any], project: str, context_id: str | None = None
+    ) -> dict[str, t.Any]:
+        """Add the project's name, and its contextId where the API sent none."""
+        record["project"] = project
+        if record["contextId"] is None:
+            context_id = context_id or self.context_id(project)
+            record["contextId"] = context_id  # the token names its project
+            if context_id is None and "contextId" in self.primary_keys:
+                msg = (
+                    f"callId {record['callId']} of project '{project}' "
+                    "has no contextId, which is part of the key with projects"
+                )
+                raise errors.BadPageError(msg)
+        return record
 
     def _report_unknown_fields(self) -> None:
         """Name the fields the schema does not know, once per run."""
@@ -215,5 +377,30 @@ class CallsStream(VoicegainStream):
 
     @override
     def bookmark_moves(self) -> bool:
-        # The refresh pass re-emits older calls: the bookmark stays.
-        return self._pass.moves_bookmark
+        # The refresh pass and stuck calls emitted late re-emit older callIds:
+        # the bookmark stays.
+        return self._pass.moves_bookmark and not self._stragglers
+
+    # --- batch files ---
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Batch files holding what RECORD messages would: maps, selection, flattening.
+
+        The SDK's own batch path writes the records as read, ignoring them.
+        """
+        batches = MappedBatches(self, batch_config)  # refuses what it cannot honour
+        self.batching = True
+        try:
+            records = self._sync_records(context, write_messages=False)
+            yield from batches.write(records)
+        finally:
+            self.batching = False
+
+
+def _limit_text(limit: int) -> str:
+    if limit == 1:
+        return "stopped after the first record (--test)"
+    return f"stopped after {limit} records (record limit)"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import io
+import logging
+import os
+import signal
 import typing as t
 
 from singer_sdk import Tap
@@ -9,13 +14,21 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
-from tap_voicegain import errors, settings
+from tap_voicegain import batching, errors, settings, stuck
+from tap_voicegain import state as tap_state
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.output import BufferedMsgSpecWriter
 from tap_voicegain.streams import CallsStream
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
+    from singer_sdk.plugin_base import _ConfigInput
     from singer_sdk.streams import Stream
+
+# After SIGTERM/SIGINT, how long the final STATE may wait for a target that
+# does not read; then the tap ends without it (the last STATE written stands).
+STOP_DEADLINE_SECONDS = 5.0
 
 
 class TapVoicegain(Tap):
@@ -172,6 +185,17 @@ class TapVoicegain(Tap):
             description="Seconds before the first retry; doubles with each attempt.",
         ),
         th.Property(
+            "max_processing_hours",
+            # Whole hours: Meltano's decimal kind hands the tap a Decimal it
+            # cannot serialise when the value comes from the environment.
+            th.IntegerType(minimum=0),
+            default=stuck.MAX_PROCESSING_HOURS_DEFAULT,
+            title="Longest processing time (hours)",
+            description="A call still processing this many hours after its start "
+            "is stepped over instead of holding back every later call: it is "
+            "remembered in the state and exported by a later run once it finishes.",
+        ),
+        th.Property(
             "keep_unknown_fields",
             th.BooleanType,
             default=True,
@@ -189,6 +213,58 @@ class TapVoicegain(Tap):
             "column null, the raw value kept in _extra, and a WARNING.",
         ),
     ).to_dict()
+
+    @override
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Refuse a state that is not an object before the SDK reads it as none."""
+        given = kwargs.get("state")
+        if given is not None and not isinstance(given, (dict, str, os.PathLike)):
+            tap_state.check_object(given)  # raises, naming what it is
+        self._stopping = False
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Check the ``--state`` file, then run as the SDK does.
+
+        The SDK reads a file holding ``null`` or ``[]`` as no state at all, and
+        would start again at the beginning without a word.
+        """
+        if state is not None:
+            text = state.read()
+            tap_state.parse_state_text(text, getattr(state, "name", "--state"))
+            state = io.StringIO(text)
+        super().invoke(
+            about=about,
+            about_format=about_format,
+            config=config,
+            state=state,
+            catalog=catalog,
+        )
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Read the state in the shapes README "State shapes accepted" lists.
+
+        Raises:
+            StateError: A shape the tap would have to guess about.
+        """
+        state = tap_state.check_object(state)
+        if state:
+            names = [project.name for project in settings.projects(self.config)]
+            state, notes = tap_state.normalize(copy.deepcopy(state), names)
+            for level, note in notes:
+                self.logger.log(level, note)
+        super().load_state(state)
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -221,6 +297,13 @@ class TapVoicegain(Tap):
         With several projects, one that fails does not stop the others: its
         error is kept, and raised here once every stream has written its STATE.
         """
+        batch_config = self.config.get("batch_config")
+        if batch_config:  # refused before any request, not after the SCHEMA
+            for stream in self.streams.values():
+                if stream.selected:
+                    config = stream.get_batch_config(self.config)
+                    if config is not None:
+                        batching.check(stream, config)
         try:
             super().sync_all()
         finally:
@@ -236,6 +319,65 @@ class TapVoicegain(Tap):
         if failed:
             msg = f"{len(failed)} project pass(es) failed: " + "; ".join(failed)
             raise errors.ProjectsFailedError(msg)
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM/SIGINT: write the STATE of what was emitted; exit 128 + signal.
+
+        The SDK's handler exits 0, so a stopped run looked like a finished one.
+        A target that no longer reads must not keep the tap alive: an alarm
+        ends the process after STOP_DEADLINE_SECONDS, without the STATE.
+        """
+        name = signal.Signals(signum).name
+        if self._stopping:  # a second signal: the user means now
+            os._exit(128 + signum)
+        self._stopping = True
+        self.logger.warning(
+            "Stopped by %s; writing the STATE of what was emitted", name
+        )
+        for stream in self.streams.values():
+            if isinstance(stream, CallsStream):
+                stream.stopped(f"stopped by {name}")
+        if hasattr(signal, "setitimer"):
+
+            def give_up(_signum: int, _frame: FrameType | None) -> None:
+                self.logger.error(
+                    "Stopped by %s, but stdout was not read for %.0f s: ending "
+                    "without a final STATE (the last STATE written stands)",
+                    name,
+                    STOP_DEADLINE_SECONDS,
+                )
+                logging.shutdown()
+                os._exit(128 + signum)
+
+            signal.signal(signal.SIGALRM, give_up)
+            signal.setitimer(signal.ITIMER_REAL, STOP_DEADLINE_SECONDS)
+        writer = self.message_writer
+        if isinstance(writer, BufferedMsgSpecWriter):
+            writer.when_idle(lambda: self._stop(signum, name))
+        else:
+            self._stop(signum, name)
+
+    def _stop(self, signum: int, name: str) -> None:
+        batching_now = any(
+            isinstance(stream, CallsStream) and stream.batching
+            for stream in self.streams.values()
+        )
+        if batching_now:
+            # The bookmark covers records still waiting for their batch file.
+            self.logger.warning(
+                "%s during a batch export: the last STATE, written after the last "
+                "BATCH message, stands",
+                name,
+            )
+        else:
+            self._state_writer.write_state(self.state)
+        writer = self.message_writer
+        if isinstance(writer, BufferedMsgSpecWriter):
+            writer.flush()
+        if hasattr(signal, "setitimer"):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        raise SystemExit(128 + signum)
 
     @override
     def discover_streams(self) -> t.Sequence[Stream]:

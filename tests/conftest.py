@@ -6,12 +6,11 @@ import typing as t
 
 import pytest
 
+from tests.helpers import TOKEN
 from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-
-TOKEN = "sim-token-for-tests"
 
 
 @pytest.fixture

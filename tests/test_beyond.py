@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
+import sys
 
 import pytest
 
 from tap_voicegain.errors import ProjectsFailedError
+from tests.helpers import FAST_RETRIES, bookmark, run_tap
 from tests.oracle import exported
-from tests.singer_output import bookmark, run_tap
 from voicegain_sim import VoicegainSimulator, make_calls
-
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 1}
 
 
 def recent_calls(n: int, seed: int, **kwargs) -> list[dict]:
@@ -56,6 +57,7 @@ def test_the_refresh_never_moves_the_bookmark_nor_takes_calls_from_the_export():
             "api_url": sim.url,
             "per_page": 20,
             "refresh_window_days": 30,
+            "max_processing_hours": 1000,  # call 30 is not stuck, only slow
         }
         first = run_tap(config)
         done_ids = [int(c["callId"]) for c in calls[:30]]
@@ -137,7 +139,7 @@ def test_one_failing_project_does_not_lose_the_others(two_projects):
     config = {
         "api_url": sim.url,
         "per_page": 30,
-        **FAST,
+        **FAST_RETRIES,
         "projects": [
             {"name": "sales", "jwt_token": "tok-sales"},
             {"name": "broken", "jwt_token": "tok-revoked"},
@@ -189,3 +191,101 @@ def test_the_refresh_window_starts_at_from_time_when_that_is_later():
     assert plain[0].params["fromTime"][0].endswith("Z")
     assert plain[0].params["fromTime"][0] < later.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert with_window.records
+
+
+def batch_config(root) -> dict:
+    return {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{root}", "prefix": "calls-"},
+        "batch_size": 40,
+    }
+
+
+def batched_records(run) -> list[dict]:
+    records = []
+    for message in run.messages:
+        if message["type"] == "BATCH":
+            for url in message["manifest"]:
+                path = url.removeprefix("file://")
+                with gzip.open(path, "rt", encoding="utf-8") as lines:
+                    records += [json.loads(line) for line in lines]
+    return records
+
+
+def test_batch_files_hold_what_the_schema_says_maps_and_selection_applied(
+    sim, config, tmp_path
+):
+    from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
+
+    catalog = TapVoicegain(config=config).catalog_dict
+    for entry in catalog["streams"][0]["metadata"]:
+        if entry["breadcrumb"] == ["properties", "agent"]:
+            entry["metadata"]["selected"] = False
+    batch_settings = {
+        **config,
+        "batch_config": batch_config(tmp_path),
+        "stream_maps": {"calls": {"notes": "__NULL__"}},
+    }
+    run = run_tap(batch_settings, catalog=catalog)
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]
+    records = batched_records(run)
+    assert [r["callId"] for r in records] == [int(c["callId"]) for c in sim.calls]
+    assert "notes" not in schema["properties"]
+    assert "agent" not in schema["properties"]
+    for record in records:
+        assert set(record) <= set(schema["properties"]), record["callId"]
+        assert "notes" not in record
+        assert "agent" not in record
+    # No STATE runs ahead of the batch files announced before it.
+    announced = 0
+    for message in run.messages:
+        if message["type"] == "BATCH":
+            announced += 40
+        elif message["type"] == "STATE" and bookmark(message["value"]) is not None:
+            position = min(announced, len(records)) - 1
+            assert position >= 0, "a bookmark before any batch file"
+            assert bookmark(message["value"]) <= records[position]["callId"]
+
+
+def test_batch_files_are_flattened_like_records(sim, config, tmp_path):
+    run = run_tap(
+        {
+            **config,
+            "batch_config": batch_config(tmp_path),
+            "flattening_enabled": True,
+            "flattening_max_depth": 1,
+        }
+    )
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]
+    records = batched_records(run)
+    assert "agent__name" in schema["properties"]
+    assert all("agent" not in r and "agent__name" in r for r in records)
+
+
+def test_batch_with_a_map_that_copies_the_stream_is_refused_before_any_request(
+    sim, config, tmp_path
+):
+    run = run_tap(
+        {
+            **config,
+            "batch_config": batch_config(tmp_path),
+            "stream_maps": {"calls_copy": {"__source__": "calls"}},
+        },
+        expect_error=True,
+    )
+    assert "batch_config cannot be combined with stream maps" in str(run.error)
+    assert "calls, calls_copy" in str(run.error)
+    assert sim.requests == []
+    assert run.messages == []
+
+
+def test_parquet_batches_without_pyarrow_are_refused_naming_the_extra(
+    sim, config, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    settings = {**config, "batch_config": batch_config(tmp_path)}
+    settings["batch_config"]["encoding"] = {"format": "parquet"}
+    run = run_tap(settings, expect_error=True)
+    assert "pip install 'tap-voicegain[parquet]'" in str(run.error)
+    assert sim.requests == []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TOKEN
+from tests.helpers import TOKEN, bookmark, run_tap, state_with_bookmark
 from tests.oracle import GUIDE_FIELDS, expected_guide_fields, exported
-from tests.singer_output import bookmark, run_tap, state_with_bookmark
 from voicegain_sim import VoicegainSimulator, make_calls
 
 
@@ -141,7 +140,13 @@ def test_a_processing_call_stops_the_export_and_the_next_run_resumes_there():
     calls = make_calls(100, seed=11, processing_at=[57])
     stuck = int(calls[57]["callId"])
     with VoicegainSimulator(calls, token=TOKEN) as sim:
-        config = {"jwt_token": TOKEN, "api_url": sim.url, "per_page": 20}
+        # The calls are from 2024: allow them to process for ages (not stuck).
+        config = {
+            "jwt_token": TOKEN,
+            "api_url": sim.url,
+            "per_page": 20,
+            "max_processing_hours": 10**7,
+        }
         first = run_tap(config)
         assert first.call_ids == [int(c["callId"]) for c in calls[:57]]
         assert bookmark(first.last_state) == int(calls[56]["callId"])
@@ -337,3 +342,51 @@ def test_a_bookmark_stored_as_text_is_read_as_a_number(sim, config):
     state = state_with_bookmark(str(middle))
     run = run_tap(config, state=state)
     assert run.call_ids == first.call_ids[101:]
+
+
+def test_the_end_of_pass_summary_speaks_only_of_calls_within_the_filters(caplog):
+    # Two agents; the export asks for one, up to a to_time. Which call "still
+    # processing" the summary names must be one the filters select.
+    calls = make_calls(60, seed=31)
+    for index, call in enumerate(calls):
+        call["agent"] = {"agentId": "A1" if index % 2 == 0 else "B2"}
+        call["queue"] = {"queueId": "Q1"}
+    to_time = calls[49]["startTime"]
+    mine = [c for c in calls[:50] if c["agent"]["agentId"] == "A1"]
+    calls[11]["progressPhase"] = "PROCESSING"  # agent B2: outside the filter
+    calls[55]["progressPhase"] = "PROCESSING"  # agent B2, and after to_time
+    calls[54]["progressPhase"] = "PROCESSING"  # agent A1, but after to_time
+    filters = {"agent_ids": ["A1"], "queue_ids": ["Q1"], "to_time": to_time}
+
+    def summary_of(config: dict) -> tuple[list[int], str]:
+        caplog.clear()
+        with caplog.at_level("INFO"):
+            run = run_tap(config)
+        line = next(r.getMessage() for r in caplog.records if "exported" in r.msg)
+        return run.call_ids, line
+
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        # Calls of 2024: a long max_processing_hours keeps them "processing".
+        config = {
+            "jwt_token": TOKEN,
+            "api_url": sim.url,
+            "per_page": 7,
+            "max_processing_hours": 10**7,
+            **filters,
+        }
+        ids, line = summary_of(config)
+        assert ids == [int(c["callId"]) for c in mine]
+        assert line.endswith("ended because no more calls")
+
+        # Now the next call for these filters is processing.
+        blocker = mine[10]
+        sim.set_phase(int(blocker["callId"]), "PROCESSING")
+        ids, line = summary_of(config)
+        assert ids == [int(c["callId"]) for c in mine[:10]]
+        assert line.endswith(
+            f"a call still processing at callId {blocker['callId']} (PROCESSING) "
+            f"since {blocker['startTime']}"
+        )
+        peeks = [r for r in sim.requests if "consecutive" not in r.params]
+    assert peeks[-1].params["agentId"] == ["A1"]
+    assert peeks[-1].params["toTime"] == [to_time]

@@ -41,8 +41,10 @@ def test_a_stop_signal_during_a_flush_neither_repeats_records_nor_jumps_ahead(
     monkeypatch.setattr(sys, "stdout", FakeStdout(buffer))
     writer = BufferedMsgSpecWriter()
 
-    def on_term(signum, frame):  # what the SDK's handler does: write the STATE
-        writer.write_message(StateMessage(value={"bookmark": 3}))
+    def on_term(signum, frame):  # what the tap's handler does: the STATE, when safe
+        writer.when_idle(
+            lambda: writer.write_message(StateMessage(value={"bookmark": 3}))
+        )
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:

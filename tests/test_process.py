@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
 import select
 import signal
 import subprocess
@@ -9,33 +11,31 @@ import time
 
 import pytest
 
-from tests.singer_output import bookmark
-from tests.tap_process import (
+from tests.helpers import (
+    FAST_RETRIES,
+    bookmark,
     parse_messages,
     start_tap,
     tap_command,
     tap_env,
+    wait_for,
+    wait_for_requests,
     write_json,
 )
 from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
+STALL_SECONDS = 60  # the stalled answer never comes within a test
 
 
-def read_until_states(
-    process: subprocess.Popen[bytes], count: int, limit: float = 30
-) -> bytes:
-    """Read stdout until ``count`` STATE lines went by (the tap is mid-export)."""
+def read_available(process: subprocess.Popen[bytes]) -> bytes:
+    """What the tap has written so far, without waiting for more."""
     assert process.stdout is not None
     seen = b""
-    deadline = time.monotonic() + limit
-    while seen.count(b'"type":"STATE"') < count:
-        assert time.monotonic() < deadline, "the tap wrote too few STATE messages"
-        ready, _, _ = select.select([process.stdout], [], [], 1)
-        if ready:
-            chunk = process.stdout.read1(65536)
-            assert chunk, "the tap ended early"
-            seen += chunk
+    while select.select([process.stdout], [], [], 0)[0]:
+        chunk = process.stdout.read1(65536)
+        if not chunk:
+            break
+        seen += chunk
     return seen
 
 
@@ -46,13 +46,22 @@ def records_and_bookmark(messages):
 
 
 def start_stalled_export(tmp_path, sim, *, per_page, stall_after):
-    """Start the tap; the request after ``stall_after`` pages hangs for a while."""
-    sim.inject("delay", after=stall_after, seconds=8)
+    """Start the tap; it is stopped while its request for page ``stall_after + 1``
+    is at the simulator, which does not answer it."""
+    sim.inject("delay", after=stall_after, seconds=STALL_SECONDS)
     config = write_json(
         tmp_path / "config.json",
-        {"jwt_token": "t", "api_url": sim.url, "per_page": per_page, **FAST},
+        {"jwt_token": "t", "api_url": sim.url, "per_page": per_page, **FAST_RETRIES},
     )
-    return config, start_tap(config)
+    process = start_tap(config, output=tmp_path)
+    wait_for_requests(sim, stall_after + 1)  # the stalled request has arrived
+    return config, process
+
+
+def ended(process: subprocess.Popen[bytes], output) -> tuple[bytes, bytes]:
+    """Wait for the tap to end; what it wrote to stdout and stderr."""
+    process.wait(timeout=30)
+    return (output / "stdout").read_bytes(), (output / "stderr").read_bytes()
 
 
 def resume_from_last_state(tmp_path, config, messages) -> list[int]:
@@ -70,20 +79,25 @@ def resume_from_last_state(tmp_path, config, messages) -> list[int]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_mid_run_writes_the_state_of_what_was_emitted(tmp_path, signum):
+def test_a_signal_mid_request_writes_the_state_and_exits_128_plus_the_signal(
+    tmp_path, signum
+):
     calls = make_calls(200, seed=21)
     with VoicegainSimulator(calls, token="t") as sim:
-        # The signal arrives while the tap waits for page 4.
+        # The signal arrives while the tap waits for the answer to page 4.
         config, process = start_stalled_export(
             tmp_path, sim, per_page=20, stall_after=3
         )
-        head = read_until_states(process, 3)
         process.send_signal(signum)
-        rest, _ = process.communicate(timeout=30)
-        messages = parse_messages(head + rest)
+        out, err = ended(process, tmp_path)
+        messages = parse_messages(out)
         ids, mark = records_and_bookmark(messages)
+        assert process.returncode == 128 + signum
         assert ids == [int(c["callId"]) for c in calls[:60]]
         assert mark == ids[-1]  # state of exactly what was emitted
+        name = signal.Signals(signum).name
+        assert f"ended because stopped by {name}".encode() in err
+        assert b"ended because an error" not in err
         more = resume_from_last_state(tmp_path, config, messages)
     assert ids + more == [int(c["callId"]) for c in calls]
 
@@ -94,15 +108,75 @@ def test_a_run_killed_with_sigkill_resumes_from_its_last_state_losing_nothing(tm
         config, process = start_stalled_export(
             tmp_path, sim, per_page=25, stall_after=5
         )
-        head = read_until_states(process, 4)
         process.kill()
-        rest, _ = process.communicate(timeout=30)
-        messages = parse_messages(head + rest)
+        out, _ = ended(process, tmp_path)
+        messages = parse_messages(out)
         ids, mark = records_and_bookmark(messages)
         assert mark is not None and mark <= ids[-1]
         more = resume_from_last_state(tmp_path, config, messages)
     assert more[0] > mark  # nothing before the bookmark comes again
     assert sorted(set(ids + more)) == [int(c["callId"]) for c in calls]  # nothing lost
+
+
+def blocked_on_stdout(pid: int) -> bool:
+    wchan = pathlib.Path(f"/proc/{pid}/wchan")
+    return "pipe_write" in wchan.read_text(encoding="ascii")  # or anon_pipe_write
+
+
+def test_a_stop_while_the_target_does_not_read_ends_the_tap_without_a_state(
+    tmp_path,
+):
+    if not pathlib.Path(f"/proc/{os.getpid()}/wchan").exists():
+        pytest.skip("needs Linux /proc to see the tap blocked on its stdout")
+    calls = make_calls(2000, seed=24)  # megabytes of records: more than a pipe holds
+    with VoicegainSimulator(calls, token="t") as sim:
+        config = write_json(
+            tmp_path / "config.json",
+            {"jwt_token": "t", "api_url": sim.url, "per_page": 2000},
+        )
+        with (tmp_path / "stderr").open("wb") as err_file:
+            process = subprocess.Popen(  # nobody reads its stdout
+                tap_command(config),
+                stdout=subprocess.PIPE,
+                stderr=err_file,
+                env=tap_env(),
+            )
+        wait_for(lambda: blocked_on_stdout(process.pid), "the tap blocked on stdout")
+        process.send_signal(signal.SIGTERM)
+        # Ends on its own, within its deadline, although stdout is still not read.
+        wait_for(lambda: process.poll() is not None, "the tap to end", limit=30)
+        out, err = read_available(process), (tmp_path / "stderr").read_bytes()
+        process.stdout.close()
+    assert process.returncode == 128 + signal.SIGTERM
+    assert b"stdout was not read" in err
+    ids, mark = records_and_bookmark(parse_messages(out))
+    assert ids, "records went out before the pipe filled"
+    assert mark is None or mark <= ids[-1]  # a STATE never claims unwritten records
+
+
+def test_test_mode_reports_a_success_with_one_record(tmp_path):
+    calls = make_calls(50, seed=25)
+    with VoicegainSimulator(calls, token="t") as sim:
+        config = write_json(
+            tmp_path / "config.json",
+            {"jwt_token": "t", "api_url": sim.url, "per_page": 20},
+        )
+        done = subprocess.run(
+            [*tap_command(config), "--test"],
+            capture_output=True,
+            env=tap_env(),
+            check=False,
+            timeout=60,
+        )
+    assert done.returncode == 0
+    ids, _ = records_and_bookmark(parse_messages(done.stdout))
+    assert ids == [int(calls[0]["callId"])]
+    err = done.stderr.decode()
+    assert "exported 1 calls" in err
+    assert "ended because stopped after the first record (--test)" in err
+    assert "ERROR" not in err
+    assert '"status":"failed"' not in err
+    assert "an error" not in err
 
 
 def test_the_token_appears_in_no_output_at_debug_level(tmp_path):
@@ -130,7 +204,7 @@ def test_the_token_appears_in_no_output_at_debug_level(tmp_path):
         return done
 
     with VoicegainSimulator(calls, token=token) as sim:
-        good = {"jwt_token": token, "api_url": sim.url, "per_page": 30, **FAST}
+        good = {"jwt_token": token, "api_url": sim.url, "per_page": 30, **FAST_RETRIES}
         run(good)
         run({**good, "format": "csv"})
         sim.inject("status", times=2, code=503)

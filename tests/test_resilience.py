@@ -12,11 +12,9 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_voicegain import errors
 from tap_voicegain.tap import TapVoicegain
-from tests.conftest import TOKEN
+from tests.helpers import FAST_RETRIES, TOKEN
 from tests.oracle import exported
 from tests.singer_output import bookmark, run_tap
-
-FAST_RETRIES = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
 
 
 @pytest.fixture
