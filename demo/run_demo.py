@@ -415,7 +415,7 @@ def run_demo(args: argparse.Namespace) -> None:
     )
     say(
         f"      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel}', "
-        "read_only=True).sql('SELECT text FROM voicegain.transcripts LIMIT 1')"
+        "read_only=True).execute('SELECT text FROM voicegain.transcripts LIMIT 1')"
         '.fetchone()[0])"'
     )
     say(f"  {rel.parent}/*.log    what meltano and the simulator printed")
