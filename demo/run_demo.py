@@ -4,7 +4,8 @@
 1. starts the Voicegain API simulator on a free loopback port, with a few
    thousand realistic calls;
 2. ``meltano install`` (the plugins' virtualenvs under ``.meltano/``);
-3. ``meltano run tap-voicegain target-duckdb`` and prints what landed;
+3. ``meltano run tap-voicegain target-duckdb`` with the opt-in ``transcripts``
+   stream selected too, and prints what landed, one conversation included;
 4. asks the simulator for new calls (``POST /_sim/add``), runs again and shows
    that only the new calls moved;
 5. stops the simulator, whatever happened.
@@ -39,10 +40,17 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKDIR = ROOT / "output" / "demo"
 TOKEN = "demo-token"  # noqa: S105 - the simulator's token, not a secret
 TAP, TARGET = "tap-voicegain", "target-duckdb"
+# meltano.yml selects calls.* only; the demo opts in to transcripts (one request
+# per call), as a project would with `select: [calls.*, transcripts.*]`.
+SELECT = '["calls.*", "transcripts.*"]'
+TRANSCRIPT_ENDPOINT = "/sa/{saSessionId}/transcript"
 STATE_ID = f"dev:{TAP}-to-{TARGET}"  # meltano.yml's default environment is dev
 SCHEMA = "voicegain"  # target-duckdb's default_target_schema in meltano.yml
 
-_PAGE = re.compile(r"tap-voicegain\s+(Project \S+: page .*?)\s*$")
+_PAGE = re.compile(
+    r"tap-voicegain\s+(Project \S+: (?:page |\d+ transcripts from |transcripts: ).*?)"
+    r"\s*$"
+)
 _LOADING = re.compile(r"target-duckdb\s+Loading (\d+) rows into")
 _METRIC = re.compile(r"\btap-voicegain\s+METRIC: (\{.*\})\s*$")
 _INSTALL = re.compile(r"meltano\s+(Install(?:ing|ed) .*)$")
@@ -107,6 +115,7 @@ def meltano_env(api_url: str) -> dict[str, str]:
             "NO_COLOR": "1",
             "TAP_VOICEGAIN_API_URL": api_url,
             "TAP_VOICEGAIN_JWT_TOKEN": TOKEN,
+            "TAP_VOICEGAIN__SELECT": SELECT,
             "TARGET_DUCKDB_FILEPATH": str(WORKDIR / "demo.duckdb"),
         }
     )
@@ -170,16 +179,42 @@ def _show_problem(line: str) -> str | None:
     return None
 
 
-def records_sent(log: str) -> int:
-    """Records the tap sent in a run, from its record_count metrics."""
-    total = 0
+def metric_points(log: str) -> list[dict[str, t.Any]]:
+    """The tap's METRIC points of a run."""
+    points = []
     for line in log.splitlines():
         match = _METRIC.search(line)
         if match:
-            point = json.loads(match.group(1))
-            if point.get("metric") == "record_count":
-                total += int(point["value"])
-    return total
+            points.append(json.loads(match.group(1)))
+    return points
+
+
+def records_sent(log: str, stream: str = "calls") -> int:
+    """Records of ``stream`` the tap sent in a run, from its record_count metrics."""
+    return sum(
+        int(point["value"])
+        for point in metric_points(log)
+        if point.get("metric") == "record_count"
+        and point.get("tags", {}).get("stream") == stream
+    )
+
+
+def transcript_figures(log: str) -> tuple[int, int, float]:
+    """Transcripts sent, transcript requests made, and the stream's seconds."""
+    points = metric_points(log)
+    requests = sum(
+        1
+        for point in points
+        if point.get("metric") == "http_request_duration"
+        and point.get("tags", {}).get("endpoint") == TRANSCRIPT_ENDPOINT
+    )
+    seconds = sum(
+        float(point["value"])
+        for point in points
+        if point.get("metric") == "sync_duration"
+        and point.get("tags", {}).get("stream") == "transcripts"
+    )
+    return records_sent(log, "transcripts"), requests, seconds
 
 
 def bookmark(binary: Path, env: dict[str, str]) -> int | None:
@@ -248,7 +283,51 @@ def summarise(database: Path) -> dict[str, t.Any]:
     if score[1]:
         say(f"     average QA score    {score[0]:.1f} over {score[1]} reviewed calls")
     say("     top tags            " + ", ".join(f"{tag} {n}" for tag, n in tags))
-    return {"count": count, "last": last}
+    with duckdb.connect(str(database), read_only=True) as con:
+        transcripts, expected = con.execute(
+            f"SELECT (SELECT count(*) FROM {SCHEMA}.transcripts), (SELECT count(*)"
+            f" FROM {table} WHERE progressphase = 'DONE' AND sasessionid IS NOT NULL)",
+        ).fetchone()
+    say(
+        f"     transcripts         {transcripts} (of {expected} finished calls with "
+        "a Speech Analytics session)"
+    )
+    return {
+        "count": count,
+        "last": last,
+        "transcripts": transcripts,
+        "expected_transcripts": expected,
+    }
+
+
+def show_conversation(database: Path) -> None:
+    """Print one call's conversation from DuckDB, joined to its call on callId."""
+    import duckdb  # noqa: PLC0415 - from the project's test group (make install)
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        row = con.execute(
+            f"SELECT t.callid, c.direction, c.starttime, t.sectioncount, t.wordcount,"
+            f" t.text FROM {SCHEMA}.transcripts t JOIN {SCHEMA}.calls c"
+            " USING (callid) ORDER BY abs(t.sectioncount - 4), t.callid LIMIT 1",
+        ).fetchone()
+    if row is None:
+        return
+    call_id, direction, started, sections, words, text = row
+    say(
+        f"   One conversation (callId {call_id}, {direction}, {started:%Y-%m-%d %H:%M}"
+        f" UTC; {sections} sections, {words} words), from {SCHEMA}.transcripts:"
+    )
+    for line in str(text).splitlines():
+        say(f"     {line}")
+
+
+def _check_transcripts(summary: dict[str, t.Any]) -> None:
+    if summary["transcripts"] != summary["expected_transcripts"]:
+        msg = (
+            f"{summary['transcripts']} transcripts in DuckDB for "
+            f"{summary['expected_transcripts']} finished calls with a session"
+        )
+        raise DemoError(msg)
 
 
 # ------------------------------------------------------------------- main
@@ -261,7 +340,13 @@ def pipeline_run(binary: Path, env: dict[str, str], number: int) -> int:
         binary, ["run", TAP, TARGET], env, f"meltano-run-{number}.log", show_run
     )
     sent = records_sent(log)
+    transcripts, requests, seconds = transcript_figures(log)
     say(f"   done in {time.monotonic() - started:.0f} s: the tap sent {sent} calls")
+    say(
+        f"   and {transcripts} transcripts from {requests} transcript requests in "
+        f"{seconds:.0f} s (one request per finished call; at the API's default "
+        f"2,000 requests/hour that is {requests / 2000:.1f} h)"
+    )
     return sent
 
 
@@ -289,11 +374,13 @@ def run_demo(args: argparse.Namespace) -> None:
         heading(f"3/5 meltano run {TAP} {TARGET}")
         first_sent = pipeline_run(binary, env, 1)
         first = summarise(database)
+        show_conversation(database)
         mark1 = bookmark(binary, env)
         say(f"     bookmark            callId {mark1} (Meltano state {STATE_ID})")
         if first["count"] != first_sent:
             msg = f"{first_sent} calls sent but {first['count']} rows in DuckDB"
             raise DemoError(msg)
+        _check_transcripts(first)
 
         heading(f"4/5 New calls arrive (POST /_sim/add?count={args.add}); run again")
         added = add_calls(api_url, args.add)
@@ -303,6 +390,7 @@ def run_demo(args: argparse.Namespace) -> None:
         )
         second_sent = pipeline_run(binary, env, 2)
         second = summarise(database)
+        _check_transcripts(second)
         mark2 = bookmark(binary, env)
         say(f"     bookmark            callId {mark1} -> {mark2}")
         if second_sent != args.add or second["count"] != first["count"] + args.add:
@@ -324,6 +412,11 @@ def run_demo(args: argparse.Namespace) -> None:
     say(
         f"      .venv/bin/python -c \"import duckdb; duckdb.connect('{rel}', "
         "read_only=True).sql('FROM voicegain.calls LIMIT 5').show()\""
+    )
+    say(
+        f"      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{rel}', "
+        "read_only=True).execute('SELECT text FROM voicegain.transcripts LIMIT 1')"
+        '.fetchone()[0])"'
     )
     say(f"  {rel.parent}/*.log    what meltano and the simulator printed")
     say("  README.md             the real API, and loading into PostgreSQL")

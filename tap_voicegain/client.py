@@ -101,6 +101,28 @@ class VoicegainStream(RESTStream[int]):
         value = self._context_ids.get(project)
         return value if isinstance(value, str) and value else None
 
+    def starting_call_id(self, context: Context | None) -> int:
+        """The bookmark of this project, else ``start_after_call_id``.
+
+        Shared by the streams that walk the calls by callId (each with its own
+        bookmark).
+        """
+        value = self.get_starting_replication_key_value(context)
+        if value in {None, ""}:
+            return int(self.config.get("start_after_call_id", 0))
+        text = str(value)
+        if type(value) is bool or not (text.isascii() and text.isdigit()):
+            project = (context or {}).get("project")
+            msg = (
+                f"the state's bookmark for project '{project}' is {value!r}; expected "
+                "a callId (an integer >= 0). Fix or remove that state entry."
+            )
+            raise ValueError(msg)
+        if type(value) is not int:
+            # Store it back as a number: the SDK compares it with each record's.
+            self.get_context_state(context)["replication_key_value"] = int(text)
+        return int(text)
+
     @contextlib.contextmanager
     def project_failures(self, context: Context | None) -> Iterator[str]:
         """Read one project; with several, a failure is kept and the others go on.

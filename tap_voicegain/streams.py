@@ -71,24 +71,6 @@ class CallsStream(VoicegainStream):
         self._pass_first = 0  # _records_out when the current pass began
         self.batching = False  # records go to batch files, not RECORD messages
 
-    def starting_call_id(self, context: Context | None) -> int:
-        """The bookmark of this project, else ``start_after_call_id``."""
-        value = self.get_starting_replication_key_value(context)
-        if value in {None, ""}:
-            return int(self.config.get("start_after_call_id", 0))
-        text = str(value)
-        if type(value) is bool or not (text.isascii() and text.isdigit()):
-            project = (context or {}).get("project")
-            msg = (
-                f"the state's bookmark for project '{project}' is {value!r}; expected "
-                "a callId (an integer >= 0). Fix or remove that state entry."
-            )
-            raise ValueError(msg)
-        if type(value) is not int:
-            # Store it back as a number: the SDK compares it with each record's.
-            self.get_context_state(context)["replication_key_value"] = int(text)
-        return int(text)
-
     # --- passes ---
 
     @override

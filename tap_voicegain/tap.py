@@ -19,6 +19,7 @@ from tap_voicegain import state as tap_state
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.output import BufferedMsgSpecWriter
 from tap_voicegain.streams import CallsStream
+from tap_voicegain.transcripts import TranscriptsStream
 
 if t.TYPE_CHECKING:
     from types import FrameType
@@ -194,6 +195,22 @@ class TapVoicegain(Tap):
             description="A call still processing this many hours after its start "
             "is stepped over instead of holding back every later call: it is "
             "remembered in the state and exported by a later run once it finishes.",
+        ),
+        th.Property(
+            "transcripts_per_run",
+            th.IntegerType(minimum=1),
+            title="Transcripts per run",
+            description="transcripts stream: stop cleanly after this many "
+            "transcripts (one request each), bookmark saved, so a scheduled run "
+            "ends in time; the next run continues. Unset: no limit.",
+        ),
+        th.Property(
+            "transcript_words",
+            th.BooleanType,
+            default=False,
+            title="Transcript words",
+            description="transcripts stream: fill the words column (every word "
+            "with its timing and confidence; large). Off: words is null.",
         ),
         th.Property(
             "keep_unknown_fields",
@@ -381,9 +398,10 @@ class TapVoicegain(Tap):
 
     @override
     def discover_streams(self) -> t.Sequence[Stream]:
-        """Return the tap's one stream.
+        """Return the tap's streams.
 
         Returns:
-            The ``calls`` stream.
+            ``calls``, and ``transcripts``, which is selected only on request
+            (one API request per call).
         """
-        return [CallsStream(self)]
+        return [CallsStream(self), TranscriptsStream(self)]

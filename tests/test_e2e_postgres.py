@@ -17,6 +17,7 @@ import pytest
 
 from tests import e2e_support as e2e
 from tests.oracle import exported
+from tests.transcript_support import expected_text, with_transcript
 from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
@@ -386,3 +387,75 @@ def test_times_converted_to_timestamptz_stay_so_and_keep_the_instant(
     for call in [*scenario.sim.calls[:5], *added]:
         expected = (_utc(call["startTime"]), _utc(call["endTime"]))
         assert rows[int(call["callId"])] == expected, call["callId"]
+
+
+# ----------------------------------------------------------- transcripts
+
+BOTH_STREAMS = '["calls.*", "transcripts.*"]'  # meltano.yml's select, extended
+
+
+def test_an_unchanged_project_reads_no_transcript(request, new_scenario):
+    scenario = new_scenario(200)
+    result = scenario.run()
+    _say_run(request, "PostgreSQL run of the project as it is", result)
+    assert result.records_emitted == 200
+    assert scenario.sim.requests_to("transcript") == []
+    tables = scenario.db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+        (scenario.schema,),
+    ).fetchall()
+    assert ("transcripts",) not in tables
+    state = scenario.pipeline.state(TAP, TARGET)
+    assert "transcripts" not in state["singer_state"]["bookmarks"]
+
+
+def test_selected_transcripts_land_beside_their_calls_and_join_on_callid(
+    request, new_scenario
+):
+    scenario = new_scenario(300)
+    source = exported(scenario.sim.calls)
+    result = scenario.run(TAP_VOICEGAIN__SELECT=BOTH_STREAMS)
+    _say_run(request, "PostgreSQL run of calls and transcripts", result)
+    wanted = with_transcript(source)
+    assert len(scenario.sim.requests_to("transcript")) == len(wanted)
+    assert result.records_emitted == len(source) + len(wanted)
+    joined = scenario.db.execute(
+        f'SELECT c."callId", c."progressPhase", t."saSessionId", t.text,'  # noqa: S608
+        f' t."sectionCount", t."wordCount"'
+        f' FROM "{scenario.schema}".calls c JOIN "{scenario.schema}".transcripts t'
+        ' USING ("callId") ORDER BY "callId"',
+    ).fetchall()
+    assert [row[0] for row in joined] == [int(c["callId"]) for c in wanted]
+    by_id = {int(c["callId"]): c for c in wanted}
+    for call_id, phase, session, text, sections, words in joined:
+        call = by_id[call_id]
+        assert phase == "DONE"
+        assert session == call["saSessionId"]
+        assert text == expected_text(call)  # new lines, Zoë and niño intact
+        assert sections == text.count("\n") + 1
+        assert words > 0
+    # Every call without a transcript row is an ERROR call or has no session.
+    alone = scenario.db.execute(
+        f'SELECT c."progressPhase", c."saSessionId" FROM "{scenario.schema}".calls c'  # noqa: S608
+        f' LEFT JOIN "{scenario.schema}".transcripts t USING ("callId")'
+        ' WHERE t."callId" IS NULL',
+    ).fetchall()
+    assert len(alone) == len(source) - len(wanted)
+    assert all(phase == "ERROR" or not session for phase, session in alone)
+    key = scenario.db.execute(
+        "SELECT k.column_name FROM information_schema.table_constraints c"
+        " JOIN information_schema.key_column_usage k"
+        " USING (constraint_schema, constraint_name)"
+        " WHERE c.table_schema = %s AND c.table_name = 'transcripts'"
+        " AND c.constraint_type = 'PRIMARY KEY'",
+        (scenario.schema,),
+    ).fetchall()
+    assert key == [("callId",)]
+
+    # The next run asks only for the new calls' transcripts.
+    asked = len(scenario.sim.requests_to("transcript"))
+    added = scenario.sim.add_generated(20)
+    scenario.run(TAP_VOICEGAIN__SELECT=BOTH_STREAMS)
+    assert len(scenario.sim.requests_to("transcript")) - asked == len(
+        with_transcript(added)
+    )

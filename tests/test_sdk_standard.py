@@ -2,6 +2,9 @@
 
 Two of them cannot fail for this tap (final state keys, primary-key uniqueness
 on what the runner keeps); test_export.py has our own checks for those.
+
+Both streams are selected: the suite's schema checks read the selection of a
+fresh tap, and ``transcripts`` is not selected by default.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import pytest
 from singer_sdk.testing import get_tap_test_class
 
 from tap_voicegain.tap import TapVoicegain
+from tests.transcript_support import catalog
 from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
@@ -36,11 +40,10 @@ def simulator() -> Iterator[VoicegainSimulator]:
         yield sim
 
 
+CONFIG = {"jwt_token": TOKEN, "api_url": f"http://127.0.0.1:{PORT}/v1", "per_page": 50}
+
 TestTapVoicegain = get_tap_test_class(
     TapVoicegain,
-    config={
-        "jwt_token": TOKEN,
-        "api_url": f"http://127.0.0.1:{PORT}/v1",
-        "per_page": 50,
-    },
+    config=CONFIG,
+    catalog=catalog(CONFIG, "calls", "transcripts"),
 )
