@@ -128,3 +128,10 @@ class PassProgress:
         total = sum(self.kept_raw.values())
         fields = ", ".join(f"{name} {n}" for name, n in sorted(self.kept_raw.items()))
         return f", {total} value{'s' * (total != 1)} kept raw in _extra ({fields})"
+
+
+def limit_text(limit: int) -> str:
+    """Why a pass ended at the SDK's record limit (``--test`` sets it to 1)."""
+    if limit == 1:
+        return "stopped after the first record (--test)"
+    return f"stopped after {limit} records (record limit)"

@@ -11,7 +11,7 @@ import json
 import logging
 import typing as t
 
-STREAM = "calls"
+STREAMS = ("calls", "transcripts")  # each keeps a callId bookmark per project
 REPLICATION_KEY = "callId"
 # Calls stepped over while still processing, per partition, next to the
 # bookmark: emitted by a later run once they finish (README "Stuck calls").
@@ -115,29 +115,42 @@ def normalize(
             f"The state's 'bookmarks' is {_kind(bookmarks)}, not an object of streams."
         )
         raise StateError(msg)
-    others = sorted(set(bookmarks) - {STREAM})
+    others = sorted(set(bookmarks) - set(STREAMS))
     if others:
         msg = (
             f"The state has bookmarks for stream(s) {', '.join(map(repr, others))}; "
-            f"this tap has one stream, '{STREAM}'. Is it another tap's state?"
+            f"this tap's streams are {', '.join(map(repr, STREAMS))}. Is it another "
+            "tap's state?"
         )
         raise StateError(msg)
-    if STREAM not in bookmarks:
-        return state, notes
-    stream = bookmarks[STREAM]
+    new_bookmarks = dict(bookmarks)
+    for name in STREAMS:
+        if name in bookmarks:
+            new_bookmarks[name] = _stream_state(name, bookmarks[name], projects, notes)
+    new_state = dict(state)
+    new_state["bookmarks"] = new_bookmarks
+    return new_state, notes
+
+
+def _stream_state(
+    name: str,
+    stream: t.Any,  # noqa: ANN401 - any JSON value
+    projects: list[str],
+    notes: list[tuple[int, str]],
+) -> dict[str, t.Any]:
     if not isinstance(stream, dict):
-        msg = f"The state of stream '{STREAM}' is {_kind(stream)}, not an object."
+        msg = f"The state of stream '{name}' is {_kind(stream)}, not an object."
         raise StateError(msg)
     unknown = sorted(set(stream) - _SDK_STREAM_KEYS)
     if unknown:
         msg = (
-            f"The state of stream '{STREAM}' has key(s) "
+            f"The state of stream '{name}' has key(s) "
             f"{', '.join(map(repr, unknown))}, which this tap does not know. "
             f"Expected {EXAMPLE}"
         )
         raise StateError(msg)
-    partitions = _partitions(stream.get("partitions", []))
-    _check_replication_key(stream, "The stream-level bookmark")
+    partitions = _partitions(stream.get("partitions", []), name)
+    _check_replication_key(stream, f"The stream-level bookmark of '{name}'")
     if "replication_key_value" in stream:
         notes.append(
             (logging.INFO, _adopt_stream_bookmark(stream, partitions, projects))
@@ -151,20 +164,18 @@ def normalize(
     ]
     if missing and strangers:
         text = (
-            f"The state has bookmarks for project(s) {', '.join(strangers)}, which "
-            f"are not configured; project(s) {', '.join(missing)} have none and "
-            "start after start_after_call_id. Renamed a project? Rename it in the "
-            "state too."
+            f"The state of '{name}' has bookmarks for project(s) "
+            f"{', '.join(strangers)}, which are not configured; project(s) "
+            f"{', '.join(missing)} have none and start after start_after_call_id. "
+            "Renamed a project? Rename it in the state too."
         )
         notes.append((logging.WARNING, text))
-    new_state = dict(state)
-    new_state["bookmarks"] = {**bookmarks, STREAM: stream}
-    return new_state, notes
+    return stream
 
 
-def _partitions(value: t.Any) -> list[dict[str, t.Any]]:  # noqa: ANN401
+def _partitions(value: t.Any, name: str) -> list[dict[str, t.Any]]:  # noqa: ANN401
     if not isinstance(value, list):
-        msg = f"The state's 'partitions' of stream '{STREAM}' is {_kind(value)}"
+        msg = f"The state's 'partitions' of stream '{name}' is {_kind(value)}"
         msg += ", not a list."
         raise StateError(msg)
     seen: set[str] = set()

@@ -19,7 +19,7 @@ from tap_voicegain.passes import (
     PassPaginator,
     RefreshPass,
 )
-from tap_voicegain.progress import PassProgress
+from tap_voicegain.progress import PassProgress, limit_text
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.schema import calls_schema
 
@@ -81,7 +81,7 @@ class CallsStream(VoicegainStream):
         limit = self.ABORT_AT_RECORD_COUNT
         project = (context or {}).get("project", settings.DEFAULT_PROJECT)
         if limit is not None and self._records_out >= limit:
-            self.logger.info("Project %s: not read (%s)", project, _limit_text(limit))
+            self.logger.info("Project %s: not read (%s)", project, limit_text(limit))
             return
         records = iter(self._project_records(context))
         try:
@@ -93,7 +93,7 @@ class CallsStream(VoicegainStream):
                     self._progress.calls = self._records_out - self._pass_first
                     if self._pass.moves_bookmark and not self._stragglers:
                         self._pass.cursor.emitted = record["callId"]
-                    self._progress.ended_because = _limit_text(limit)
+                    self._progress.ended_because = limit_text(limit)
                     break
         finally:
             close = getattr(records, "close", None)
@@ -381,8 +381,3 @@ class CallsStream(VoicegainStream):
         finally:
             self.batching = False
 
-
-def _limit_text(limit: int) -> str:
-    if limit == 1:
-        return "stopped after the first record (--test)"
-    return f"stopped after {limit} records (record limit)"

@@ -26,6 +26,7 @@ from typing_extensions import override
 from tap_voicegain import errors, pages, settings
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.passes import ExportPass, PassPaginator
+from tap_voicegain.progress import limit_text
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.transcript_progress import TranscriptProgress
 from tap_voicegain.transcript_records import TranscriptReader, transcripts_schema
@@ -135,6 +136,15 @@ class TranscriptsStream(VoicegainStream):
                     progress.transcripts += 1
                     if self._budget is not None:
                         self._budget -= 1
+                    limit = self.ABORT_AT_RECORD_COUNT
+                    if limit is not None and progress.transcripts >= limit:
+                        # --test: end as what it is, a success (the SDK would
+                        # abort the stream with an error at the next record).
+                        progress.ended_because = limit_text(limit)
+                        progress.calls += 1
+                        progress.bookmark = call_id
+                        self._move_bookmark(context, call_id)
+                        return
             progress.calls += 1
             progress.bookmark = call_id
             self._move_bookmark(context, call_id)

@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -196,3 +197,20 @@ def wait_for_requests(sim: VoicegainSimulator, count: int, limit: float = 30) ->
         f"{count} requests at the simulator",
         limit,
     )
+
+
+def read_until_states(
+    process: subprocess.Popen[bytes], count: int, limit: float = 30
+) -> bytes:
+    """Read stdout until ``count`` STATE lines went by (the tap is mid-run)."""
+    assert process.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + limit
+    while seen.count(b'"type":"STATE"') < count:
+        assert time.monotonic() < deadline, "the tap wrote too few STATE messages"
+        ready, _, _ = select.select([process.stdout], [], [], 1)
+        if ready:
+            chunk = process.stdout.read1(65536)
+            assert chunk, "the tap ended early"
+            seen += chunk
+    return seen

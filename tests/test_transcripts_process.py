@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
+from tests.helpers import read_until_states
 from tests.tap_process import (
     parse_messages,
     start_tap,
@@ -12,7 +13,6 @@ from tests.tap_process import (
     tap_env,
     write_json,
 )
-from tests.test_process import read_until_states
 from tests.transcript_support import (
     FAST,
     bookmark_of,
