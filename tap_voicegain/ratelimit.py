@@ -196,10 +196,19 @@ class RateLimits:
     limiter, which is the cautious guess.
     """
 
-    def __init__(self, max_per_minute: int | None, logger: logging.Logger) -> None:
-        """Limiters are made on first use."""
+    def __init__(
+        self,
+        max_per_minute: int | None,
+        logger: logging.Logger,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Limiters are made on first use; ``clock`` and ``sleep`` are theirs."""
         self.max_per_minute = max_per_minute
         self.logger = logger
+        self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._by_account: dict[str, RateLimiter] = {}
         self._by_token: dict[str, RateLimiter] = {}
@@ -213,7 +222,12 @@ class RateLimits:
                 key = account if isinstance(account, str) else ""
                 limiter = self._by_account.get(key)
                 if limiter is None:
-                    limiter = RateLimiter(self.max_per_minute, self.logger)
+                    limiter = RateLimiter(
+                        self.max_per_minute,
+                        self.logger,
+                        clock=self.clock,
+                        sleep=self.sleep,
+                    )
                     self._by_account[key] = limiter
                 self._by_token[token] = limiter
             return limiter
