@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import ssl
 import threading
 import time
 import typing as t
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import requests
+from typing_extensions import Self
 
 if t.TYPE_CHECKING:
     from types import TracebackType
@@ -41,9 +43,11 @@ class LimitedApi:
         *,
         rate_limits: t.Sequence[tuple[int, float]] = (),
         prefix: str = "/v1",
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.prefix = prefix
+        self.tls = tls  # (certificate file, key file): serve https
         self.windows = [Window(n, s) for n, s in rate_limits]
         self.headers_style = "standard"  # or "missing", "malformed"
         self.concurrency_refusals = 0  # the next N requests get a concurrency 429
@@ -56,13 +60,14 @@ class LimitedApi:
         self.paths: list[str] = []
         self._origin: float | None = None
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._upstream = requests.Session()
 
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
 
     # --- the limits ---
 
@@ -125,79 +130,15 @@ class LimitedApi:
 
     # --- the server ---
 
-    def start(self) -> LimitedApi:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:
-                api.paths.append(urlsplit(self.path).path)
-                refused, headers = api.admit()
-                if refused is not None:
-                    self.answer(refused, b'{"message": "Too Many Requests"}', headers)
-                    return
-                if api.redirect_to is not None:
-                    location, api.redirect_to = api.redirect_to, None
-                    self.answer(302, b"", {**headers, "Location": location})
-                    return
-                if api.echo_auth is not None:
-                    status, api.echo_auth = api.echo_auth, None
-                    auth = self.headers.get("Authorization", "")
-                    body = (
-                        '{"status": "error", "detail": "upstream said no", '
-                        f'"request": {{"headers": {{"Authorization": "{auth}"}}}}, '
-                        f'"message": "denied for {auth}"}}'
-                    )
-                    self.answer(status, body.encode(), headers)
-                    return
-                self.forward(headers)
-
-            def forward(self, headers: dict[str, str]) -> None:
-                path = urlsplit(self.path)
-                if not path.path.startswith(api.prefix + "/"):
-                    self.answer(404, b'{"message": "Not found"}', headers)
-                    return
-                rest = path.path[len(api.prefix) :]
-                query = f"?{path.query}" if path.query else ""
-                upstream = api._upstream.get(
-                    f"{api.upstream}{rest}{query}",
-                    headers={
-                        k: v
-                        for k, v in self.headers.items()
-                        if k.lower() in {"authorization", "accept"}
-                    },
-                    timeout=30,
-                )
-                kept = {
-                    k: v
-                    for k, v in upstream.headers.items()
-                    if k.lower() in {"content-type", "x-total-count"}
-                }
-                self.answer(upstream.status_code, upstream.content, {**kept, **headers})
-
-            def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                headers.setdefault("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                pause, api.trickle = api.trickle, None
-                if pause is None:
-                    self.wfile.write(body)
-                    return
-                for index in range(len(body)):
-                    self.wfile.write(body[index : index + 1])
-                    self.wfile.flush()
-                    time.sleep(pause)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+    def start(self) -> Self:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.api = self
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -207,7 +148,7 @@ class LimitedApi:
             self._server = None
         self._upstream.close()
 
-    def __enter__(self) -> LimitedApi:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -217,3 +158,81 @@ class LimitedApi:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    api: LimitedApi
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:
+        api = self.server.api
+        api.paths.append(urlsplit(self.path).path)
+        refused, headers = api.admit()
+        if refused is not None:
+            self.answer(refused, b'{"message": "Too Many Requests"}', headers)
+        elif api.redirect_to is not None:
+            location, api.redirect_to = api.redirect_to, None
+            self.answer(302, b"", {**headers, "Location": location})
+        elif api.echo_auth is not None:
+            status, api.echo_auth = api.echo_auth, None
+            auth = self.headers.get("Authorization", "")
+            body = (
+                '{"status": "error", "detail": "upstream said no", '
+                f'"request": {{"headers": {{"Authorization": "{auth}"}}}}, '
+                f'"message": "denied for {auth}"}}'
+            )
+            self.answer(status, body.encode(), headers)
+        else:
+            self.forward(headers)
+
+    def forward(self, headers: dict[str, str]) -> None:
+        api = self.server.api
+        path = urlsplit(self.path)
+        if not path.path.startswith(api.prefix + "/"):
+            self.answer(404, b'{"message": "Not found"}', headers)
+            return
+        rest = path.path[len(api.prefix) :]
+        query = f"?{path.query}" if path.query else ""
+        upstream = api._upstream.get(
+            f"{api.upstream}{rest}{query}",
+            headers={
+                k: v
+                for k, v in self.headers.items()
+                if k.lower() in {"authorization", "accept"}
+            },
+            timeout=30,
+        )
+        kept = {
+            k: v
+            for k, v in upstream.headers.items()
+            if k.lower() in {"content-type", "x-total-count"}
+        }
+        self.answer(upstream.status_code, upstream.content, {**kept, **headers})
+
+    def answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        api = self.server.api
+        self.send_response(status)
+        headers.setdefault("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        pause, api.trickle = api.trickle, None
+        if pause is None:
+            self.wfile.write(body)
+            return
+        try:
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:
+            self.close_connection = True  # the client gave up
