@@ -78,8 +78,9 @@ def remember_config(config: t.Mapping[str, t.Any]) -> None:
     projects = config.get("projects")
     if isinstance(projects, (list, tuple)):
         for item in projects:
-            if isinstance(item, dict):
-                secrets += strings_in(item.get("jwt_token"))
+            # A list of bare tokens is a likely slip: all of it is masked.
+            is_project = isinstance(item, dict)
+            secrets += strings_in(item.get("jwt_token") if is_project else item)
     else:
         secrets += strings_in(projects)  # a string or object where a list belongs
     api_url = config.get("api_url")
