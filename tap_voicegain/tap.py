@@ -91,9 +91,9 @@ class TapVoicegain(Tap):
             th.StringType,
             default=settings.DEFAULT_API_URL,
             title="API URL",
-            description="Base URL of the Voicegain API (https; loopback http is "
-            "allowed), e.g. https://api.voicegain.ai/v1 or, on Edge, "
-            "https://10.137.16.7:31443/ascalon-web-api. The tap adds /sa/call.",
+            description="Base URL of the Voicegain API: https, or http on a "
+            "loopback host or with allow_http. The tap adds /sa/call; on Edge, "
+            "e.g. https://10.137.16.7:31443/ascalon-web-api.",
         ),
         th.Property(
             "allow_http",
