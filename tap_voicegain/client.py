@@ -175,7 +175,7 @@ class VoicegainStream(RESTStream[int]):
         try:
             response = self.requests_session.send(request, timeout=self.timeout)
             following = response.json() if response.ok else None
-        except (requests.RequestException, ValueError):
+        except (requests.RequestException, ValueError, errors.InsecureRedirectError):
             return None
         if not isinstance(following, list) or not all(
             isinstance(item, dict) for item in following
