@@ -11,8 +11,8 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_voicegain import errors
 from tap_voicegain.tap import TapVoicegain
+from tests.api_front import ApiFront
 from tests.conftest import TOKEN
-from tests.limited_api import LimitedApi
 from tests.oracle import exported
 from tests.singer_output import run_tap
 
@@ -54,14 +54,14 @@ def test_loopback_http_needs_no_allow_http_and_gets_no_warning(config, caplog):
 
 
 def test_an_api_url_with_a_path_prefix_reads_prefix_sa_call(sim, config):
-    with LimitedApi(sim.url, prefix="/ascalon-web-api") as api:
+    with ApiFront(sim.url, prefix="/ascalon-web-api") as api:
         run = run_tap({**config, "api_url": api.url})
     assert run.call_ids == all_ids(sim)
     assert set(api.paths) == {"/ascalon-web-api/sa/call"}
 
 
 def test_a_redirect_to_plain_http_is_refused_before_it_is_followed(sim, config):
-    with LimitedApi(sim.url) as api:
+    with ApiFront(sim.url) as api:
         api.redirect_to = "http://10.137.16.7:31680/v1/sa/call?page=1"
         run = run_tap({**config, **FAST, "api_url": api.url}, expect_error=True)
     assert isinstance(run.error, errors.InsecureRedirectError)
@@ -78,15 +78,27 @@ def test_a_trickling_answer_hits_the_deadline_and_is_retried(
     # request_timeout 1 s, so the whole answer may take 1.5 s; a byte comes
     # every 0.2 s, which the per-read timeout alone would wait for forever.
     monkeypatch.setattr("tap_voicegain.settings.DEADLINE_PER_TIMEOUT", 1.5)
-    with LimitedApi(sim.url) as api:
-        api.trickle = 0.2
-        with caplog.at_level(logging.WARNING):
-            run = run_tap({**config, **FAST, "api_url": api.url, "request_timeout": 1})
+    sim.inject("trickle", after=1, seconds=0.2)
+    with caplog.at_level(logging.WARNING):
+        run = run_tap({**config, **FAST, "request_timeout": 1})
     assert run.call_ids == all_ids(sim)
     retried = [r.getMessage() for r in caplog.records if "Retrying" in r.getMessage()]
     assert len(retried) == 1
     assert "RequestDeadlineError" in retried[0]
     assert "still arriving after 1.5 s" in retried[0]
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_an_error_body_cannot_forge_log_lines_or_reach_the_terminal(
+    sim, config, as_text
+):
+    sim.inject("ansi_error", code=400, as_text=as_text)
+    run = run_tap({**config, **FAST}, expect_error=True)
+    message = str(run.error)
+    assert "HTTP 400" in message
+    assert not any(ch in message for ch in "\x1b\n\r\t")
+    assert "\\x1b[" in message  # shown as an escape, not sent to the terminal
+    assert "\\n" in message
 
 
 def test_a_fractional_request_timeout_is_kept(config):
@@ -125,7 +137,7 @@ def certificate(tmp_path_factory):
 
 @pytest.fixture
 def tls_api(sim, certificate):
-    with LimitedApi(sim.url, tls=certificate) as api:
+    with ApiFront(sim.url, tls=certificate) as api:
         yield api
 
 
@@ -138,7 +150,7 @@ def test_an_untrusted_certificate_fails_at_once_naming_ca_bundle(
     assert isinstance(run.error, errors.CertificateError)
     assert "ca_bundle" in str(run.error)
     assert "REQUESTS_CA_BUNDLE" in str(run.error)
-    assert tls_api.requests == 0
+    assert tls_api.paths == []  # refused in the TLS handshake
 
 
 def test_ca_bundle_trusts_a_tls_inspecting_proxys_certificate(

@@ -13,7 +13,6 @@ import requests
 
 from tap_voicegain.ratelimit import RateLimiter, RateLimits, parse_headers
 from tap_voicegain.tap import TapVoicegain
-from tests.limited_api import LimitedApi
 from tests.oracle import exported
 from tests.singer_output import run_tap
 from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
@@ -49,19 +48,23 @@ def answer(**headers: str) -> requests.Response:
 
 
 @pytest.fixture
-def limited():
-    calls = make_calls(150, seed=91)
-    with (
-        VoicegainSimulator(calls, token="rate-limited-token") as sim,
-        LimitedApi(sim.url, rate_limits=((4, 1.0), (1000, 3600.0))) as api,
-    ):
-        yield sim, api
+def sim():
+    with VoicegainSimulator(
+        make_calls(150, seed=91),
+        token="rate-limited-token",
+        rate_limits=((4, 1.0), (1000, 3600.0)),
+    ) as server:
+        yield server
 
 
-def config_for(api: LimitedApi, **extra):
+def rate_refusals(sim: VoicegainSimulator) -> int:
+    return sum(1 for r in sim.requests if r.throttled == "rate")
+
+
+def config_for(sim: VoicegainSimulator, **extra):
     return {
         "jwt_token": "rate-limited-token",
-        "api_url": api.url,
+        "api_url": sim.url,
         "per_page": 10,
         "retry_wait_base": 0.1,
         "retry_wait_max": 0.5,
@@ -70,17 +73,16 @@ def config_for(api: LimitedApi, **extra):
     }
 
 
-def test_a_run_under_a_tight_limit_exports_everything_without_one_429(limited, caplog):
-    sim, api = limited
+def test_a_run_under_a_tight_limit_exports_everything_without_one_429(sim, caplog):
     with caplog.at_level(logging.INFO):
-        run = run_tap(config_for(api))
+        run = run_tap(config_for(sim))
     assert run.call_ids == [int(c["callId"]) for c in exported(sim.calls)]
-    assert api.refused == 0  # no request was over the limit
-    assert api.requests == 17  # 15 full pages, the empty one, the end-of-pass peek
+    assert sim.throttled_count == 0  # no request was over the limit
+    assert len(sim.requests) == 17  # 15 full pages, the empty one, the final peek
     waits = [
         r.getMessage() for r in caplog.records if "Rate limit: wait" in r.getMessage()
     ]
-    assert len(waits) >= 3  # 17 requests at 4 a window: at least 4 windows
+    assert len(waits) >= 3  # 17 requests at 4 a window: at least 5 windows
     assert "rate-limit window of 4 requests per 1 s is spent" in waits[0]
     assert not [r for r in caplog.records if r.getMessage().startswith("Retrying")]
     summary = [r for r in caplog.records if "exported 150 calls" in r.getMessage()]
@@ -90,32 +92,32 @@ def test_a_run_under_a_tight_limit_exports_everything_without_one_429(limited, c
 
 @pytest.mark.parametrize("style", ["missing", "malformed"])
 def test_without_usable_headers_429s_are_retried_and_the_export_is_exact(
-    limited, style, caplog
+    sim, style, caplog
 ):
-    sim, api = limited
-    api.headers_style = style
+    sim.ratelimit_headers = style
     with caplog.at_level(logging.INFO):
-        run = run_tap(config_for(api))
+        run = run_tap(config_for(sim))
     assert run.call_ids == [int(c["callId"]) for c in exported(sim.calls)]
-    assert api.refused > 0  # nothing told the tap to wait: it was refused
+    refused = rate_refusals(sim)
+    assert refused > 0  # nothing told the tap to wait: it was refused
     retried = [r for r in caplog.records if r.getMessage().startswith("Retrying")]
     # Each refused page is retried; the end-of-pass peek, if refused, is not.
-    assert api.refused - 1 <= len(retried) <= api.refused
+    assert refused - 1 <= len(retried) <= refused
     assert "HTTP 429" in retried[0].getMessage()
     assert not [r for r in caplog.records if "Rate limit: wait" in r.getMessage()]
 
 
-def test_concurrency_429s_are_retried_by_their_retry_after(limited, caplog):
-    sim, api = limited
-    api.windows = []  # only the concurrency limit
-    api.concurrency_refusals = 2
-    api.concurrency_retry_after = "1"
-    with caplog.at_level(logging.INFO):
-        run = run_tap(config_for(api))
-    assert run.call_ids == [int(c["callId"]) for c in exported(sim.calls)]
+def test_concurrency_429s_are_retried_by_their_retry_after(caplog):
+    with VoicegainSimulator(make_calls(60, seed=92), token="rate-limited-token") as sim:
+        sim.inject("concurrency", times=2, after=1, retry_after=1)
+        with caplog.at_level(logging.INFO):
+            run = run_tap(config_for(sim, retry_wait_max=2))
+        assert run.call_ids == [int(c["callId"]) for c in exported(sim.calls)]
     retried = [r.getMessage() for r in caplog.records if "Retrying" in r.getMessage()]
     assert len(retried) == 2
-    assert all("HTTP 429" in m and "waiting 0.5 s" in m for m in retried)  # capped
+    # Retry-After, not the backoff (0.1 s, then 0.2 s, at these settings).
+    assert all("HTTP 429" in m and "waiting 1.0 s" in m for m in retried)
+    assert not [r for r in caplog.records if "Rate limit: wait" in r.getMessage()]
 
 
 def test_a_concurrency_429_does_not_mark_the_window_spent():
@@ -221,26 +223,28 @@ def test_max_requests_per_minute_holds_across_threads():
     assert sorted(clock.sleeps) == [60] * 5 + [120] * 5 + [180] * 5
 
 
-def test_max_requests_per_minute_paces_every_request_of_a_run(limited):
-    sim, api = limited
-    api.windows = []  # no headers at all: the setting alone paces the run
+def test_max_requests_per_minute_paces_every_request_of_a_run():
     clock = FakeClock()
-    tap = TapVoicegain(config=config_for(api, max_requests_per_minute=5))
-    stream = tap.streams["calls"]
-    limits = RateLimits(5, LOGGER, clock=clock, sleep=clock.sleep_and_move)
-    stream.requests_session.limits = stream.rate_limits = limits
-    buffer = io.BytesIO()
-    out = io.TextIOWrapper(buffer, encoding="utf-8", write_through=True)
-    with contextlib.redirect_stdout(out):
-        tap.sync_all()
+    calls = make_calls(150, seed=91)
+    # No limit, so no headers: the setting alone paces the run.
+    with VoicegainSimulator(calls, token="rate-limited-token") as sim:
+        tap = TapVoicegain(config=config_for(sim, max_requests_per_minute=5))
+        stream = tap.streams["calls"]
+        limits = RateLimits(5, LOGGER, clock=clock, sleep=clock.sleep_and_move)
+        stream.requests_session.limits = stream.rate_limits = limits
+        buffer = io.BytesIO()
+        out = io.TextIOWrapper(buffer, encoding="utf-8", write_through=True)
+        with contextlib.redirect_stdout(out):
+            tap.sync_all()
     ids = [
         json.loads(line)["record"]["callId"]
         for line in buffer.getvalue().decode().splitlines()
         if '"RECORD"' in line
     ]
-    assert ids == [int(c["callId"]) for c in exported(sim.calls)]
+    assert ids == [int(c["callId"]) for c in exported(calls)]
     # 17 requests (the end-of-pass peek included) at 5 a minute: 3 waits of 60 s.
-    assert api.requests == 17
+    assert len(sim.requests) == 17
+    assert not any("RateLimit-Remaining" in r.response_headers for r in sim.requests)
     assert clock.sleeps == [60, 60, 60]
 
 
@@ -254,9 +258,8 @@ def test_projects_of_one_account_share_a_limiter_and_other_accounts_do_not():
     assert limits.for_authorization(f"Bearer {support}") is limits.for_token(sales)
 
 
-def test_every_stream_of_a_run_uses_the_taps_limiters(limited):
-    _, api = limited
-    tap = TapVoicegain(config=config_for(api))
+def test_every_stream_of_a_run_uses_the_taps_limiters(sim):
+    tap = TapVoicegain(config=config_for(sim))
     stream = tap.streams["calls"]
     assert stream.rate_limits is tap.rate_limits
     assert stream.requests_session.limits is tap.rate_limits
