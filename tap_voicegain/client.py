@@ -18,6 +18,8 @@ from typing_extensions import override
 
 from tap_voicegain import errors, settings
 from tap_voicegain.fastpath import FastRecords
+from tap_voicegain.ratelimit import RateLimits
+from tap_voicegain.session import VoicegainSession
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterator
@@ -25,7 +27,9 @@ if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
 
-# Failures worth another attempt: the API's 429 and 5xx, and the network's.
+# Answers worth another attempt: timeout, too many requests, server errors.
+RETRIED_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS})
+# Failures worth another attempt: those answers and 5xx, and the network's.
 TRANSIENT = (
     ConnectionResetError,
     RetriableAPIError,
@@ -41,8 +45,20 @@ class VoicegainStream(RESTStream[int]):
 
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Prepare per-project authenticators."""
+        """Prepare per-project authenticators and the HTTP session."""
         super().__init__(*args, **kwargs)
+        tap = kwargs.get("tap", args[0] if args else None)
+        limits = getattr(tap, "rate_limits", None)
+        if not isinstance(limits, RateLimits):  # a tap of another class
+            limits = RateLimits(self.config.get("max_requests_per_minute"), self.logger)
+        timeout = self.timeout
+        self._requests_session = VoicegainSession(
+            limits,
+            deadline=timeout * settings.DEADLINE_PER_TIMEOUT,
+            allow_http=self.config.get("allow_http") is True,
+            ca_bundle=settings.ca_bundle(self.config),
+        )
+        self.rate_limits = limits
         self._projects = {p.name: p for p in settings.projects(self.config)}
         self._auth: dict[str, BearerTokenAuthenticator] = {}
         self._project = next(iter(self._projects))
@@ -74,8 +90,10 @@ class VoicegainStream(RESTStream[int]):
 
     @property
     @override
-    def timeout(self) -> int:
-        return int(self.config.get("request_timeout", settings.REQUEST_TIMEOUT_DEFAULT))
+    def timeout(self) -> float:  # type: ignore[override]  # requests takes a float
+        return float(
+            self.config.get("request_timeout", settings.REQUEST_TIMEOUT_DEFAULT)
+        )
 
     @property
     @override
@@ -179,7 +197,7 @@ class VoicegainStream(RESTStream[int]):
         try:
             response = self.requests_session.send(request, timeout=self.timeout)
             following = response.json() if response.ok else None
-        except (requests.RequestException, ValueError):
+        except (requests.RequestException, ValueError, errors.InsecureRedirectError):
             return None
         if not isinstance(following, list) or not all(
             isinstance(item, dict) for item in following
@@ -221,15 +239,13 @@ class VoicegainStream(RESTStream[int]):
                 "set a current one as jwt_token."
             )
             raise errors.TokenRejectedError(msg)
-        if (
-            status == HTTPStatus.TOO_MANY_REQUESTS
-            or status >= HTTPStatus.INTERNAL_SERVER_ERROR
-        ):
+        if status in RETRIED_STATUSES or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(errors.describe_response(response), response)
         if status >= HTTPStatus.BAD_REQUEST:
             msg = (
                 f"The Voicegain API refused the request: HTTP {status} "
-                f"{response.reason}: {errors.api_message(response)}"
+                f"{errors.quote_text(str(response.reason), 100)}: "
+                f"{errors.api_message(response)}"
                 f"{errors.request_id(response)}; request: "
                 f"{errors.request_summary(response.request.url)}"
             )
@@ -245,6 +261,7 @@ class VoicegainStream(RESTStream[int]):
             self.backoff_wait_generator,
             TRANSIENT,
             max_tries=attempts,
+            giveup=_certificate_failure,
             on_backoff=self.backoff_handler,
             jitter=None,  # the wait generator adds its own, but not to Retry-After
             logger=None,  # backoff_handler logs each retry once
@@ -254,15 +271,32 @@ class VoicegainStream(RESTStream[int]):
         def call(*args: t.Any, **kwargs: t.Any) -> t.Any:  # noqa: ANN401
             try:
                 return retrying(*args, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                if _certificate_failure(exc):
+                    raise errors.CertificateError(
+                        self._certificate_message(exc)
+                    ) from exc
+                raise self._gave_up(attempts, exc) from exc
             except TRANSIENT as exc:
-                msg = (
-                    f"Gave up after {attempts} attempts "
-                    f"(1 + {attempts - 1} retries); last failure: "
-                    f"{errors.describe_failure(exc)}"
-                )
-                raise errors.RetriesExhaustedError(msg) from exc
+                raise self._gave_up(attempts, exc) from exc
 
         return call
+
+    @staticmethod
+    def _gave_up(attempts: int, exc: BaseException) -> errors.RetriesExhaustedError:
+        msg = (
+            f"Gave up after {attempts} attempts "
+            f"(1 + {attempts - 1} retries); last failure: "
+            f"{errors.describe_failure(exc)}"
+        )
+        return errors.RetriesExhaustedError(msg)
+
+    def _certificate_message(self, exc: BaseException) -> str:
+        return (
+            f"The TLS certificate of {self.url_base} is not trusted "
+            f"({errors.describe_failure(exc)}). Behind a TLS-inspecting proxy, set "
+            "ca_bundle (or REQUESTS_CA_BUNDLE) to the PEM file of its CA."
+        )
 
     @override
     def backoff_wait_generator(self) -> Generator[float, t.Any, None]:
@@ -302,6 +336,13 @@ class VoicegainStream(RESTStream[int]):
                 "status": getattr(getattr(exc, "response", None), "status_code", None),
             },
         )
+
+
+def _certificate_failure(exc: BaseException) -> bool:
+    """A certificate that is not trusted: no retry can change that."""
+    return isinstance(exc, requests.exceptions.SSLError) and (
+        "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify" in str(exc)
+    )
 
 
 def _user_agent() -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import typing as t
 from urllib.parse import parse_qsl, urlsplit
 
+import requests
 from singer_sdk.exceptions import FatalAPIError
 
-if t.TYPE_CHECKING:
-    import requests
+from tap_voicegain.redact import redact
 
 TEXT_SHOWN_MAX = 300  # characters of a response body quoted in a message
 
@@ -32,6 +31,32 @@ class ProjectsFailedError(Exception):
     """Some projects could not be exported; the others were, state included."""
 
 
+class InsecureRedirectError(FatalAPIError):
+    """The API redirected to a URL the token must not travel to (plain http)."""
+
+
+class CertificateError(FatalAPIError):
+    """The API's TLS certificate is not trusted: retrying cannot help."""
+
+
+class RequestDeadlineError(requests.exceptions.ReadTimeout):
+    """An answer still arriving when its request's total time ran out."""
+
+
+def quote_text(text: str, limit: int = TEXT_SHOWN_MAX) -> str:
+    r"""Text sent by a server, safe in one log line: escaped, capped, redacted.
+
+    New lines would forge log lines and escape sequences reach the terminal,
+    so every non-printable character is shown as its Python escape (``\n``,
+    ``\x1b``). Secrets are masked before the text is cut, so a cut never
+    leaves part of one.
+    """
+    text = redact(text)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def api_message(response: requests.Response) -> str:
     """The API's own message from an error body (JSON ``message``) or its text."""
     text = response.text.strip()
@@ -42,10 +67,8 @@ def api_message(response: requests.Response) -> str:
     if isinstance(body, dict):
         for key in ("message", "error", "detail"):
             if isinstance(body.get(key), str):
-                return str(body[key])
-    if len(text) > TEXT_SHOWN_MAX:
-        text = text[:TEXT_SHOWN_MAX] + "..."
-    return text or "(empty body)"
+                return quote_text(str(body[key]))
+    return quote_text(text) or "(empty body)"
 
 
 def request_summary(url: str | None) -> str:
@@ -59,14 +82,15 @@ def request_id(response: requests.Response) -> str:
     """`` (request id X)`` when the API sent one."""
     for header in ("X-Request-Id", "X-Amzn-Requestid", "X-Correlation-Id"):
         if value := response.headers.get(header):
-            return f" (request id {value})"
+            return f" (request id {quote_text(value, 100)})"
     return ""
 
 
 def describe_response(response: requests.Response) -> str:
     """One line for an error answer: status, reason, the API's message."""
     return (
-        f"HTTP {response.status_code} {response.reason}: {api_message(response)}"
+        f"HTTP {response.status_code} {quote_text(str(response.reason), 100)}: "
+        f"{api_message(response)}"
         f"{request_id(response)}"
     )
 
@@ -76,7 +100,7 @@ def describe_failure(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     if response is not None and getattr(response, "status_code", None):
         return describe_response(response)
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {redact(str(exc))}"
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:

@@ -74,15 +74,22 @@ class PassProgress:
         logger.info("Project %s: %s", self.project, text, extra=fields)
 
     def log_summary(
-        self, logger: logging.Logger, retries: int, bookmark_after: int
+        self,
+        logger: logging.Logger,
+        retries: int,
+        bookmark_after: int,
+        rate_limit_waits: int = 0,
     ) -> None:
         """One line at the end of the pass, with why it ended."""
         elapsed = time.monotonic() - self.started
+        # Waits for the API's rate-limit window: shown when there were some.
+        waited = f" and {rate_limit_waits} rate-limit waits" if rate_limit_waits else ""
         fields = {
             "project": self.project,
             "calls": self.calls,
             "pages": self.pages,
             "retries": retries,
+            "rate_limit_waits": rate_limit_waits,
             "elapsed_seconds": round(elapsed, 2),
             "bookmark_before": self.start,
             "bookmark_after": bookmark_after,
@@ -93,13 +100,14 @@ class PassProgress:
         kept = self._kept_raw_text()
         if self.label != "export":
             logger.info(
-                "Project %s: %s re-read %d calls in %d pages with %d retries in "
+                "Project %s: %s re-read %d calls in %d pages with %d retries%s in "
                 "%.1f s%s; ended because %s",
                 self.project,
                 self.label,
                 self.calls,
                 self.pages,
                 retries,
+                waited,
                 elapsed,
                 kept,
                 self.ended_because,
@@ -107,12 +115,13 @@ class PassProgress:
             )
             return
         logger.info(
-            "Project %s: exported %d calls in %d pages with %d retries in %.1f s%s; "
+            "Project %s: exported %d calls in %d pages with %d retries%s in %.1f s%s; "
             "bookmark %d -> %d; ended because %s",
             self.project,
             self.calls,
             self.pages,
             retries,
+            waited,
             elapsed,
             kept,
             self.start,

@@ -7,6 +7,10 @@ import binascii
 import dataclasses
 import ipaddress
 import json
+import math
+import os
+import re
+import socket
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -14,16 +18,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
 
+from tap_voicegain.redact import without_userinfo
+
 DEFAULT_API_URL = "https://api.voicegain.ai/v1"
 PER_PAGE_MAX = 10_000  # API: per_page in 1..10000
 PER_PAGE_DEFAULT = 1_000  # the vendor's guide pages by 1000
 FILTER_TIME_MAX_CHARS = 32  # API: fromTime/toTime <= 32 characters
 DEFAULT_PROJECT = "default"  # partition name when only jwt_token is set
 REQUEST_TIMEOUT_DEFAULT = 60  # seconds to connect or to wait between bytes
+REQUEST_TIMEOUT_MAX = 3600
+DEADLINE_PER_TIMEOUT = 10  # a whole answer may take 10 x request_timeout
+REFRESH_WINDOW_DAYS_MAX = 100_000  # ~270 years, before any call; ~740,000 is year 1
 MAX_RETRIES_DEFAULT = 6
 RETRY_WAIT_BASE_DEFAULT = 2.0  # seconds; doubles per attempt: 2, 4, 8, ...
 RETRY_WAIT_MAX_DEFAULT = 300.0  # a Retry-After beyond 5 minutes is capped
 TOKEN_WARN_SECONDS = 3600  # warn when the token expires within the hour
+EXP_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z; a later exp is not a time
+CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads them
+CALLS_PATH = "/sa/call"
+# RFC 3339 requires the offset; without it the API reads the project's zone.
+_UTC_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}:\d{2})\Z")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,15 +48,26 @@ class Project:
     token: str = dataclasses.field(repr=False)  # never shown in logs or errors
 
 
+def _token(value: t.Any) -> str:  # noqa: ANN401
+    # Secret files, Kubernetes secrets and pasted .env lines end in a new line;
+    # the header would refuse it (quoting the token), so the ends are trimmed.
+    return value.strip() if isinstance(value, str) else ""
+
+
 def projects(config: t.Mapping[str, t.Any]) -> list[Project]:
-    """The projects to export, from ``projects`` or the single ``jwt_token``."""
+    """The projects to export, from ``projects`` or the single ``jwt_token``.
+
+    Values of the wrong type read as empty: the JSON schema names them.
+    """
     listed = config.get("projects") or []
-    if listed:
+    if listed and isinstance(listed, (list, tuple)):
         return [
-            Project(str(item.get("name") or ""), str(item.get("jwt_token") or ""))
+            Project(str(item.get("name") or ""), _token(item.get("jwt_token")))
+            if isinstance(item, dict)
+            else Project("", "")
             for item in listed
         ]
-    return [Project(DEFAULT_PROJECT, str(config.get("jwt_token") or ""))]
+    return [Project(DEFAULT_PROJECT, _token(config.get("jwt_token")))]
 
 
 def jwt_claims(token: str) -> dict[str, t.Any]:
@@ -53,19 +78,51 @@ def jwt_claims(token: str) -> dict[str, t.Any]:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         return {}
     return claims if isinstance(claims, dict) else {}
 
 
 def jwt_expiry(token: str) -> int | None:
-    """The ``exp`` claim of a JWT; None if absent or not a JWT."""
+    """The ``exp`` claim of a JWT; None if absent, not a JWT, or not a time."""
     exp = jwt_claims(token).get("exp")
-    return (
-        int(exp)
-        if isinstance(exp, (int, float)) and not isinstance(exp, bool)
-        else None
-    )
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        return None
+    return int(exp) if math.isfinite(exp) and 0 <= exp <= EXP_MAX else None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine, read numerically (no DNS lookup).
+
+    ``ipaddress`` does not read the IPv4 shorthands the OS accepts (``127.1``,
+    ``2130706433``); ``inet_aton`` does, as the connection will.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        packed = socket.inet_aton(host)
+    except (OSError, ValueError):
+        return False
+    return ipaddress.IPv4Address(packed).is_loopback
+
+
+def ca_bundle(config: t.Mapping[str, t.Any]) -> str | None:
+    """The CA bundle to verify TLS with: ``ca_bundle``, else requests' variables.
+
+    The SDK sends through ``Session.send``, which ignores the environment, so
+    the tap reads ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` itself.
+    """
+    value = config.get("ca_bundle")
+    if isinstance(value, str) and value:
+        return value
+    for name in CA_BUNDLE_ENV:
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
 
 
 def _iso(epoch: float) -> str:
@@ -89,45 +146,132 @@ def _check_time(config: t.Mapping[str, t.Any], name: str, errors: list[str]) -> 
     if not isinstance(moment, pendulum.DateTime) or "T" not in value.upper():
         errors.append(f"{name}: {value!r} is not {accepted}")
         return None
+    if not _UTC_OFFSET.search(value):
+        errors.append(
+            f"{name}: {value!r} has no UTC offset; the API would read it in the "
+            "project's time zone. Add Z (UTC) or an offset such as -05:00",
+        )
+        return None
     return moment
 
 
-def _check_api_url(value: t.Any, errors: list[str]) -> None:  # noqa: ANN401
-    parts = urlsplit(str(value))
-    host = parts.hostname or ""
+def _url_problems(value: str) -> list[str]:
+    """What keeps ``value`` from being a base URL (urlsplit has accepted it)."""
+    parts = urlsplit(value)
+    problems = []
+    if parts.username is not None or parts.password is not None:
+        problems.append("must not hold a user name or password (user:...@)")
+    if parts.query or value.endswith("?"):
+        problems.append("must not have a query (?...)")
+    if parts.fragment or value.endswith("#"):
+        problems.append("must not have a fragment (#...)")
+    if parts.path.rstrip("/").endswith(CALLS_PATH):
+        problems.append(f"is the calls endpoint; give its base, without {CALLS_PATH}")
+    return problems
+
+
+def _check_api_url(
+    config: t.Mapping[str, t.Any], errors: list[str], warnings: list[str]
+) -> None:
+    value = config.get("api_url", DEFAULT_API_URL)
+    if not isinstance(value, str):
+        return  # the JSON schema names the type
+    shown = repr(without_userinfo(value))
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        parts = urlsplit(value)
+        host = parts.hostname or ""
     except ValueError:
-        loopback = False
+        errors.append(f"api_url: {shown} is not a URL such as {DEFAULT_API_URL}")
+        return
+    errors.extend(
+        f"api_url: {shown} {problem}, e.g. {DEFAULT_API_URL}"
+        for problem in _url_problems(value)
+    )
+    allow_http = config.get("allow_http") is True
     if parts.scheme == "https" and host:
         return
-    if parts.scheme == "http" and loopback:
+    if parts.scheme == "http" and host and (allow_http or is_loopback(host)):
+        if not is_loopback(host):
+            warnings.append(
+                f"api_url {shown} is plain http (allow_http is on): the token and "
+                "the call data travel unencrypted",
+            )
         return
     errors.append(
-        f"api_url: {value!r} must be an https:// URL such as {DEFAULT_API_URL} "
-        "(plain http is allowed only for loopback hosts, e.g. the simulator)",
+        f"api_url: {shown} must be an https:// URL such as {DEFAULT_API_URL} "
+        "(plain http only for loopback hosts, or with allow_http: true for an "
+        "Edge install on a private network)",
     )
+
+
+def _check_ca_bundle(config: t.Mapping[str, t.Any], errors: list[str]) -> None:
+    value = config.get("ca_bundle")
+    if isinstance(value, str) and value:
+        source = "ca_bundle"
+    else:
+        value = next((os.environ[n] for n in CA_BUNDLE_ENV if os.environ.get(n)), "")
+        source = next((n for n in CA_BUNDLE_ENV if os.environ.get(n)), "")
+    if value and not os.path.exists(value):  # noqa: PTH110 - a file or a directory
+        errors.append(
+            f"{source}: {value!r} does not exist; give the path of the PEM file "
+            "of certificates to trust (e.g. your TLS-inspecting proxy's CA)",
+        )
+
+
+def _check_claims(
+    project: Project, label: str, now: float, errors: list[str], warnings: list[str]
+) -> None:
+    claims = jwt_claims(project.token)
+    if "exp" in claims and jwt_expiry(project.token) is None:
+        errors.append(
+            f"{label}: its exp claim ({str(claims['exp'])[:40]}) is not a time in "
+            "seconds since 1970; create a new token in Project Settings",
+        )
+    context_id = claims.get("contextId")
+    if "contextId" in claims and not (isinstance(context_id, str) and context_id):
+        warnings.append(
+            f"{label}: its contextId claim is {type(context_id).__name__}, not a "
+            "project id; records take contextId from the API's answers only",
+        )
+    expiry = jwt_expiry(project.token)
+    if expiry is None:
+        return
+    if expiry <= now:
+        errors.append(
+            f"{label}: the token expired at {_iso(expiry)}; create a new one in "
+            "Project Settings of the Voicegain web app",
+        )
+    elif expiry - now < TOKEN_WARN_SECONDS:
+        warnings.append(f"{label} expires soon, at {_iso(expiry)}")
 
 
 def _check_projects(config: t.Mapping[str, t.Any], errors: list[str]) -> list[Project]:
     listed = config.get("projects")
     if listed and config.get("jwt_token"):
         errors.append("jwt_token and projects: set one of them, not both")
-    if not listed and not config.get("jwt_token"):
+    if listed and not isinstance(listed, (list, tuple)):
+        return []  # the JSON schema names the type
+    found = projects(config)
+    if not listed and not found[0].token:
         errors.append(
             "jwt_token: missing or empty; set it to the project's API token (JWT) "
             "from Project Settings in the Voicegain web app, or list projects",
         )
         return []
-    found = projects(config)
     names = [p.name for p in found]
     for index, project in enumerate(found):
+        where = f"projects[{index}].jwt_token" if listed else "jwt_token"
         if not project.name:
             errors.append(f"projects[{index}].name: missing or empty")
         elif names.count(project.name) > 1:
             errors.append(f"projects[{index}].name: '{project.name}' is used twice")
         if listed and not project.token:
-            errors.append(f"projects[{index}].jwt_token: missing or empty")
+            errors.append(f"{where}: missing or empty")
+        if any(not ch.isprintable() or ch.isspace() for ch in project.token):
+            errors.append(
+                f"{where}: holds spaces or control characters inside; copy the "
+                "token again from Project Settings (its value is not shown)",
+            )
     return found
 
 
@@ -158,18 +302,10 @@ def check_config(
             f"csv_timezone: {zone!r} is not an IANA time zone name such as UTC or "
             "America/Chicago",
         )
-    _check_api_url(config.get("api_url", DEFAULT_API_URL), errors)
+    _check_api_url(config, errors, warnings)
+    _check_ca_bundle(config, errors)
     now = time.time() if now is None else now
     for project in _check_projects(config, errors):
-        expiry = jwt_expiry(project.token)
-        if expiry is None:
-            continue
         label = f"jwt_token of project '{project.name}'"
-        if expiry <= now:
-            errors.append(
-                f"{label}: the token expired at {_iso(expiry)}; create a new one in "
-                "Project Settings of the Voicegain web app",
-            )
-        elif expiry - now < TOKEN_WARN_SECONDS:
-            warnings.append(f"{label} expires soon, at {_iso(expiry)}")
+        _check_claims(project, label, now, errors, warnings)
     return errors, warnings

@@ -214,7 +214,7 @@ class CallsStream(VoicegainStream):
         self._progress = progress = PassProgress(
             project, current.label, current.start, current.cursor.per_page
         )
-        retries_before = self.retries
+        retries_before, waits_before = self.retries, self.rate_limits.waits
         self._step_over = None
         self._pass_first = self._records_out
         try:
@@ -230,7 +230,10 @@ class CallsStream(VoicegainStream):
         finally:
             progress.kept_raw = self.normalizer.raw.take_counts()
             progress.log_summary(
-                self.logger, self.retries - retries_before, current.cursor.emitted
+                self.logger,
+                self.retries - retries_before,
+                current.cursor.emitted,
+                self.rate_limits.waits - waits_before,
             )
 
     def _why_the_export_ended(self, last: int) -> str:

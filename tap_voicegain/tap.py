@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import logging
 import os
@@ -12,12 +13,14 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
-from tap_voicegain import batching, errors, settings, stuck
+from tap_voicegain import batching, envconfig, errors, redact, settings, stuck
 from tap_voicegain import state as tap_state
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.output import BufferedMsgSpecWriter
+from tap_voicegain.ratelimit import RateLimits
 from tap_voicegain.streams import CallsStream
 from tap_voicegain.transcripts import TranscriptsStream
 
@@ -77,7 +80,7 @@ class TapVoicegain(Tap):
         ),
         th.Property(
             "refresh_window_days",
-            th.IntegerType(minimum=0),
+            th.IntegerType(minimum=0, maximum=settings.REFRESH_WINDOW_DAYS_MAX),
             default=0,
             title="Refresh window (days)",
             description="After the export, read again the calls that started in the "
@@ -89,8 +92,35 @@ class TapVoicegain(Tap):
             th.StringType,
             default=settings.DEFAULT_API_URL,
             title="API URL",
-            description="Base URL of the Voicegain API (https; loopback http is "
-            "allowed).",
+            description="Base URL of the Voicegain API: https, or http on a "
+            "loopback host or with allow_http. The tap adds /sa/call; on Edge, "
+            "e.g. https://10.137.16.7:31443/ascalon-web-api.",
+        ),
+        th.Property(
+            "allow_http",
+            th.BooleanType,
+            default=False,
+            title="Allow plain http",
+            description="Allow an http:// api_url on a non-loopback host (an Edge "
+            "install on a private network without TLS). The token then travels "
+            "unencrypted; the run says so in a WARNING.",
+        ),
+        th.Property(
+            "ca_bundle",
+            th.StringType(min_length=1),
+            title="CA bundle",
+            description="Path of a PEM file of certificates to trust for https "
+            "(e.g. a TLS-inspecting proxy's CA). Default: REQUESTS_CA_BUNDLE or "
+            "CURL_CA_BUNDLE if set, else the certifi bundle.",
+        ),
+        th.Property(
+            "max_requests_per_minute",
+            th.IntegerType(minimum=1),
+            title="Maximum requests per minute",
+            description="The tap sends at most this many requests in any 60 s, "
+            "leaving the rest of the account's limit to its other clients. "
+            "Whatever it is, the tap also waits whenever the API's RateLimit "
+            "headers say the window is spent.",
         ),
         th.Property(
             "format",
@@ -152,16 +182,17 @@ class TapVoicegain(Tap):
             th.StringType,
             default="UTC",
             title="CSV time zone",
-            description="IANA zone of the zone-less times in CSV exports, e.g. "
-            "America/Chicago.",
+            description="IANA zone of the zone-less times in CSV exports. The API "
+            "writes them in the project's time zone (Project Settings): set it to "
+            "that zone, e.g. America/Chicago.",
         ),
         th.Property(
             "request_timeout",
-            th.NumberType(minimum=1),
+            th.NumberType(minimum=1, maximum=settings.REQUEST_TIMEOUT_MAX),
             default=settings.REQUEST_TIMEOUT_DEFAULT,
             title="Request timeout",
             description="Seconds to wait for the API to connect or send data before "
-            "the request is retried.",
+            "the request is retried; a whole answer may take 10 times this.",
         ),
         th.Property(
             "max_retries",
@@ -231,6 +262,22 @@ class TapVoicegain(Tap):
         ),
     ).to_dict()
 
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805
+        """Settings from ``TAP_VOICEGAIN_*`` variables, numbers included.
+
+        Overridden (although private) because the SDK leaves number settings
+        as text and fails on bad values without naming the setting.
+        """
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return envconfig.parse_env(schema, cls._env_var_prefix)
+
+    @functools.cached_property
+    def rate_limits(self) -> RateLimits:
+        """The run's rate limiters, shared by every stream (one per account)."""
+        return RateLimits(self.config.get("max_requests_per_minute"), self.logger)
+
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Refuse a state that is not an object before the SDK reads it as none."""
@@ -291,12 +338,18 @@ class TapVoicegain(Tap):
         any stream exists and that the SDK skips for --about and --discover. The
         JSON schema checks types and ranges; ``settings.check_config`` adds only
         what a schema cannot say (time order, zone names, https, token expiry).
+
+        It is also the first hook that sees the settings: from here on, no log
+        line can carry a token or the api_url's password (``redact.py``).
         """
+        redact.remember_config(self.config)
+        redact.install_log_redaction()
         found = super()._validate_config(raise_errors=False)
         ours, warnings = settings.check_config(self.config)
         for warning in warnings:
             self.logger.warning(warning)
-        found += ours
+        # The schema's messages quote values: a token of the wrong type included.
+        found = [redact.redact(message) for message in [*found, *ours]]
         if found and raise_errors:
             raise ConfigValidationError(
                 "Config validation failed: " + "; ".join(found),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import subprocess
 import time
 
@@ -97,3 +99,133 @@ def test_the_cli_exits_non_zero_with_the_message(tmp_path, sim, config):
     assert done.returncode != 0
     assert b"per_page" in done.stderr
     assert TOKEN.encode() not in done.stdout + done.stderr
+
+
+def jwt_with(payload: str) -> str:
+    """A JWT-shaped token whose payload is ``payload`` as written (any JSON)."""
+    encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJIUzI1NiJ9.{encoded}.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"request_timeout": 1e20}, "config['request_timeout']"),
+        ({"refresh_window_days": 1_000_000}, "config['refresh_window_days']"),
+        ({"projects": "sales"}, "config['projects']"),
+        ({"projects": [5]}, "config['projects'][0]"),
+        ({"jwt_token": 5}, "config['jwt_token']"),
+        ({"api_url": 5}, "config['api_url']"),
+        ({"csv_timezone": 5}, "config['csv_timezone']"),
+        ({"from_time": 5}, "config['from_time']"),
+        ({"allow_http": "yes"}, "config['allow_http']"),
+        ({"ca_bundle": 5}, "config['ca_bundle']"),
+        ({"max_requests_per_minute": 0}, "config['max_requests_per_minute']"),
+        ({"max_requests_per_minute": "many"}, "config['max_requests_per_minute']"),
+        ({"jwt_token": jwt_with('{"exp": NaN}')}, "exp claim (nan) is not a time"),
+        ({"jwt_token": jwt_with('{"exp": Infinity}')}, "exp claim (inf) is not a time"),
+        ({"jwt_token": jwt_with('{"exp": 1e300}')}, "exp claim (1e+300) is not a time"),
+        ({"api_url": "https://api.voicegain.ai/v1?x=1"}, "must not have a query"),
+        ({"api_url": "https://api.voicegain.ai/v1#top"}, "must not have a fragment"),
+        ({"api_url": "https://api.voicegain.ai/v1/sa/call"}, "is the calls endpoint"),
+        ({"api_url": "https://[::1/v1"}, "is not a URL"),
+        (
+            {"from_time": "2024-05-12T00:00:00"},
+            "from_time: '2024-05-12T00:00:00' has no",
+        ),
+        (
+            {"to_time": "2024-05-12T08:00:00.5"},
+            "to_time: '2024-05-12T08:00:00.5' has no",
+        ),
+        ({"jwt_token": " \n"}, "jwt_token: missing or empty"),
+    ],
+)
+def test_odd_values_get_a_named_error_never_a_crash(sim, config, change, says):
+    with pytest.raises(ConfigValidationError) as caught:
+        TapVoicegain(config={**config, **change})
+    assert says in " ".join(caught.value.errors)
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2024-05-12T00:00:00Z", "2024-05-12T00:00:00.250-05:00"],
+)
+def test_times_with_an_offset_are_accepted(config, value):
+    TapVoicegain(config={**config, "from_time": value})
+
+
+def test_a_non_text_contextid_claim_gets_a_warning(config, caplog):
+    token = jwt_with('{"accountId": "a", "contextId": 42}')
+    with caplog.at_level("WARNING"):
+        TapVoicegain(config={**config, "jwt_token": token})
+    warned = [
+        r.getMessage() for r in caplog.records if "contextId claim" in r.getMessage()
+    ]
+    assert len(warned) == 1
+    assert "is int" in warned[0]
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("TAP_VOICEGAIN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(os.path.dirname(__file__))  # no stray .env is read  # noqa: PTH120
+    return monkeypatch
+
+
+def test_number_settings_are_read_from_the_environment(config, env):
+    env.setenv("TAP_VOICEGAIN_REQUEST_TIMEOUT", "30")
+    env.setenv("TAP_VOICEGAIN_RETRY_WAIT_BASE", "0.5")
+    env.setenv("TAP_VOICEGAIN_PER_PAGE", "25")
+    tap = TapVoicegain(config=config, parse_env_config=True)
+    assert tap.config["request_timeout"] == 30
+    assert tap.config["retry_wait_base"] == 0.5
+    assert tap.config["per_page"] == 25
+
+
+BAD_PROJECTS = '[{"name": "a", "jwt_token": "' + TOKEN
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        (
+            "TAP_VOICEGAIN_PER_PAGE",
+            "abc",
+            "(setting per_page): 'abc' is not an integer",
+        ),
+        ("TAP_VOICEGAIN_REQUEST_TIMEOUT", "soon", "'soon' is not a number"),
+        ("TAP_VOICEGAIN_REQUEST_TIMEOUT", "nan", "'nan' is not a number"),
+        ("TAP_VOICEGAIN_PROJECTS", BAD_PROJECTS, "(setting projects): not JSON text"),
+    ],
+)
+def test_a_bad_environment_value_names_its_variable_and_setting(
+    config, env, variable, value, says
+):
+    env.setenv(variable, value)
+    with pytest.raises(ConfigValidationError) as caught:
+        TapVoicegain(config=config, parse_env_config=True)
+    text = " ".join(caught.value.errors)
+    assert f"{variable} " in text
+    assert says in text
+    assert TOKEN not in text
+
+
+def test_env_config_via_the_cli_accepts_numbers(tmp_path, sim, config):
+    path = write_json(tmp_path / "config.json", {"api_url": sim.url})
+    done = subprocess.run(
+        [*tap_command(path), "--config", "ENV"],
+        capture_output=True,
+        env=tap_env(
+            TAP_VOICEGAIN_JWT_TOKEN=TOKEN,
+            TAP_VOICEGAIN_REQUEST_TIMEOUT="30",
+            TAP_VOICEGAIN_PER_PAGE="100",
+        ),
+        check=False,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count(b'"type":"RECORD"') == 250

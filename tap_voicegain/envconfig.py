@@ -1,0 +1,89 @@
+"""Settings from ``TAP_VOICEGAIN_*`` variables (``--config ENV``).
+
+The SDK converts integers, booleans and lists but leaves numbers as text
+(``'30' is not of type 'number'``), and a value that does not convert fails
+with Python's words (``invalid literal for int()``) and no setting named. The
+tap converts numbers, integers, lists of objects and objects itself, and names
+the variable and the setting of each bad value; the rest stays the SDK's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import typing as t
+
+from singer_sdk.configuration._dict_config import parse_environment_config
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers import _typing
+
+SHOWN_MAX = 40  # characters of a bad value quoted (never for JSON: it may hold tokens)
+
+
+def _kind(schema: dict[str, t.Any]) -> str | None:
+    if _typing.is_boolean_type(schema) or _typing.is_string_array_type(schema):
+        return None  # the SDK's conversion
+    if _typing.is_integer_type(schema):
+        return "integer"
+    if _typing.is_number_type(schema):
+        return "number"
+    if _typing.is_array_type(schema) or _typing.is_object_type(schema):
+        return "json"
+    return None
+
+
+def _convert(text: str, kind: str) -> t.Any:  # noqa: ANN401
+    if kind == "integer":
+        return int(text.strip())
+    if kind == "number":
+        value = float(text.strip())
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return int(value) if value.is_integer() and "." not in text else value
+    return json.loads(text)
+
+
+_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "json": "JSON text",
+}
+
+
+def parse_env(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
+    """The settings given as environment variables (and in ``.env``).
+
+    Raises:
+        ConfigValidationError: Values that do not convert, each with its
+            variable and setting named.
+    """
+    ours = {
+        name: kind for name, p in schema["properties"].items() if (kind := _kind(p))
+    }
+    rest = {n: p for n, p in schema["properties"].items() if n not in ours}
+    # Also loads .env into the environment, so it runs first.
+    result = parse_environment_config({"properties": rest}, prefix)
+    problems = []
+    for name, kind in ours.items():
+        variable = prefix + name.upper().replace("-", "_")
+        if variable not in os.environ:
+            continue
+        text = os.environ[variable]
+        try:
+            result[name] = _convert(text, kind)
+        except json.JSONDecodeError as exc:
+            problems.append(
+                f"{variable} (setting {name}): not {_WORDS[kind]} "
+                f"({exc.msg} at character {exc.pos})",
+            )
+        except ValueError:
+            shown = text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX] + "..."
+            problems.append(
+                f"{variable} (setting {name}): {shown!r} is not {_WORDS[kind]}"
+            )
+    if problems:
+        raise ConfigValidationError(
+            "Config validation failed: " + "; ".join(problems), errors=problems
+        )
+    return result
