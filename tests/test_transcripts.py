@@ -375,32 +375,15 @@ def test_each_project_has_its_own_bookmark_and_the_budget_spans_them():
         assert bookmark_of(limited.last_state, project="west") >= west[-1]["callId"]
 
 
-def test_the_summary_counts_the_rate_limiters_waits(sim, config, caplog, monkeypatch):
-    """The HTTP layer's limiter (``requests_session.limits``) is read, if any."""
-
-    class Limiter:
-        waited_seconds = 0.0
-
-    limiter = Limiter()
-
-    class Limits:
-        def for_token(self, token: str) -> Limiter:
-            assert token == TOKEN
-            limiter.waited_seconds += 7.5  # the limiter waited during the pass
-            return limiter
-
-    from tap_voicegain.transcripts import TranscriptsStream  # noqa: PLC0415
-
-    original = TranscriptsStream.requests_session
-
-    def session(stream: TranscriptsStream) -> t.Any:
-        found = original.fget(stream)  # type: ignore[attr-defined]
-        found.limits = Limits()
-        return found
-
-    monkeypatch.setattr(TranscriptsStream, "requests_session", property(session))
-    with caplog.at_level(logging.INFO):
-        run_transcripts(config)
+def test_under_a_tight_rate_limit_it_waits_instead_of_being_throttled(calls, caplog):
+    # 4 requests a second, about 20 transcripts: the window is spent several times.
+    with VoicegainSimulator(calls[:24], token=TOKEN, rate_limits=((4, 1.0),)) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, "per_page": 50}
+        with caplog.at_level(logging.INFO):
+            run = run_transcripts(config)
+        assert sim.throttled_count == 0
+        asked = len(sim.requests_to("transcript"))
+    assert len(transcript_records(run.messages)) == asked > 4
     (summary,) = summaries(caplog)
-    assert summary.rate_limit_wait_seconds == 7.5
-    assert "(8 s waiting for the rate limit)" in summary.getMessage()
+    assert summary.rate_limit_wait_seconds > 1
+    assert "waiting for the rate limit)" in summary.getMessage()
