@@ -18,6 +18,7 @@ from typing_extensions import override
 
 from tap_voicegain import errors, settings
 from tap_voicegain.fastpath import FastRecords
+from tap_voicegain.progress import limit_text
 from tap_voicegain.ratelimit import RateLimits
 from tap_voicegain.session import VoicegainSession
 
@@ -71,6 +72,7 @@ class VoicegainStream(RESTStream[int]):
             str, str
         ] = {}  # project -> why; the tap fails the run
         self._fast = FastRecords(self)
+        self.records_out = 0  # records handed to the SDK (its --test limit counts)
 
     @property
     @override
@@ -204,6 +206,27 @@ class VoicegainStream(RESTStream[int]):
         ):
             return None
         return following
+
+    # --- the SDK's record limit (--test) ---
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        self.records_out += 1  # the SDK calls this once per record yielded
+        return row
+
+    def test_limit_reached(self) -> str | None:
+        """Why the stream must stop now, if the SDK's record limit is reached.
+
+        ``--test`` (the SDK's dry run) aborts with an error when a stream
+        yields more records than ``ABORT_AT_RECORD_COUNT``, counted over all
+        projects; stopping at the limit instead ends it as what it is, a success.
+        """
+        limit = self.ABORT_AT_RECORD_COUNT
+        if limit is not None and self.records_out >= limit:
+            return limit_text(limit)
+        return None
 
     # --- the SDK's private per-record hooks, fenced (fastpath.py, README) ---
 

@@ -12,19 +12,13 @@ from tap_voicegain import errors, pages, settings, state, stuck
 from tap_voicegain.batching import MappedBatches
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.normalize import parse_datetime
-from tap_voicegain.passes import (
-    FINISHED_PHASES,
-    ExportPass,
-    Pass,
-    PassPaginator,
-    RefreshPass,
-)
-from tap_voicegain.progress import PassProgress, limit_text
+from tap_voicegain.passes import ExportPass, Pass, PassPaginator, RefreshPass
+from tap_voicegain.progress import PassProgress
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.schema import calls_schema
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Generator, Iterable
 
     import requests
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
@@ -65,35 +59,30 @@ class CallsStream(VoicegainStream):
         self._pass: Pass = ExportPass(0, per_page)
         self._progress = PassProgress(settings.DEFAULT_PROJECT, "export", 0, per_page)
         self._reported_fields: set[str] = set()
-        self._step_over: int | None = None  # a stuck call the export steps over
-        self._stragglers = False  # emitting remembered stuck calls
-        self._records_out = 0  # records handed to the SDK (its --test limit)
-        self._pass_first = 0  # _records_out when the current pass began
+        self._stuck = stuck.StuckCalls(self, "", {}, self._write_state_now)
+        self._pass_first = 0  # records_out when the current pass began
         self.batching = False  # records go to batch files, not RECORD messages
 
     # --- passes ---
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        # --test (the SDK's dry run) aborts with an error when a stream yields
-        # more records than ABORT_AT_RECORD_COUNT; stopping at the limit instead
-        # lets it end as what it is, a success.
-        limit = self.ABORT_AT_RECORD_COUNT
         project = (context or {}).get("project", settings.DEFAULT_PROJECT)
-        if limit is not None and self._records_out >= limit:
-            self.logger.info("Project %s: not read (%s)", project, limit_text(limit))
+        why = self.test_limit_reached()
+        if why is not None:
+            self.logger.info("Project %s: not read (%s)", project, why)
             return
         records = iter(self._project_records(context))
         try:
             for record in records:
                 yield record
-                self._records_out += 1
-                if limit is not None and self._records_out >= limit:
+                why = self.test_limit_reached()
+                if why is not None:
                     # The summary counts what was written, not the page read.
-                    self._progress.calls = self._records_out - self._pass_first
-                    if self._pass.moves_bookmark and not self._stragglers:
+                    self._progress.calls = self.records_out - self._pass_first
+                    if self.bookmark_moves():
                         self._pass.cursor.emitted = record["callId"]
-                    self._progress.ended_because = limit_text(limit)
+                    self._progress.ended_because = why
                     break
         finally:
             close = getattr(records, "close", None)
@@ -103,32 +92,17 @@ class CallsStream(VoicegainStream):
     def _project_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         with self.project_failures(context) as project:
             per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
-            start = self.starting_call_id(context)
             partition = self.get_context_state(context)
-            yield from self._read_stragglers(project, partition)
-            export = ExportPass(start, per_page)
-            stepped = 0
+            self._stuck = stuck_calls = stuck.StuckCalls(
+                self, project, partition, self._write_state_now
+            )
+            yield from stuck_calls.late_records(self._late_record)
+            export = ExportPass(self.starting_call_id(context), per_page)
             while True:
-                yield from self._read_pass(export, project, context)
-                if self._step_over is None:
+                step_over = yield from self._read_pass(export, project, context)
+                if step_over is None or not stuck_calls.step_over(step_over):
                     break
-                # Remembered first, then the bookmark moves past it: every callId
-                # up to the bookmark is emitted or in the stuck list.
-                state.remember_stuck(partition, self._step_over)
-                partition["replication_key"] = self.replication_key
-                partition["replication_key_value"] = self._step_over
-                self._write_state_now()
-                stepped += 1
-                if stepped >= stuck.MAX_STEPS_PER_RUN:
-                    self.logger.warning(
-                        "Project %s: %d stuck calls stepped over in this run; the "
-                        "next run goes on after callId %d",
-                        project,
-                        stepped,
-                        self._step_over,
-                    )
-                    break
-                export = ExportPass(self._step_over, per_page)
+                export = ExportPass(step_over, per_page)
             since = self._refresh_since()
             if since is not None:
                 refresh = RefreshPass(
@@ -139,51 +113,9 @@ class CallsStream(VoicegainStream):
                 )
                 yield from self._read_pass(refresh, project, context)
 
-    def _read_stragglers(
-        self, project: str, partition: dict[str, t.Any]
-    ) -> Iterable[dict[str, t.Any]]:
-        """Emit remembered stuck calls that have finished; the bookmark stays."""
-        remembered = state.stuck_ids(partition)
-        if not remembered:
-            return
-        emitted = 0
-        self._stragglers = True
-        try:
-            for call_id in remembered:
-                call = stuck.fetch_call(self, call_id)
-                if call is None:
-                    self.logger.warning(
-                        "Project %s: stuck callId %d is gone from the API (404, "
-                        "deleted?); forgotten",
-                        project,
-                        call_id,
-                    )
-                    state.forget_stuck(partition, call_id)
-                    continue
-                phase = call.get("progressPhase")
-                if phase not in FINISHED_PHASES:
-                    self.logger.warning(
-                        "Project %s: callId %d is still processing (%s) since %s; "
-                        "stepped over, it is exported once it finishes",
-                        project,
-                        call_id,
-                        phase,
-                        call.get("startTime"),
-                    )
-                    continue
-                record = self.normalizer.from_json(call)
-                yield self._tag(record, project)
-                state.forget_stuck(partition, call_id)
-                emitted += 1
-        finally:
-            self._stragglers = False
-            self._write_state_now()
-        self.logger.info(
-            "Project %s: %d of %d stuck calls finished since and were emitted",
-            project,
-            emitted,
-            len(remembered),
-        )
+    def _late_record(self, call: dict[str, t.Any]) -> tuple[dict[str, t.Any], bool]:
+        """A stuck call that has finished: its record, and forget it."""
+        return self._tag(self.normalizer.from_json(call), self._progress.project), True
 
     def stopped(self, why: str) -> None:
         """A signal stops the run: the pass under way says so in its summary."""
@@ -209,21 +141,22 @@ class CallsStream(VoicegainStream):
 
     def _read_pass(
         self, current: Pass, project: str, context: Context | None
-    ) -> Iterable[dict[str, t.Any]]:
+    ) -> Generator[dict[str, t.Any], None, int | None]:
+        """Read one pass; return a stuck call to step over (export passes only)."""
         self._pass = current
         self._progress = progress = PassProgress(
             project, current.label, current.start, current.cursor.per_page
         )
         retries_before, waits_before = self.retries, self.rate_limits.waits
-        self._step_over = None
-        self._pass_first = self._records_out
+        self._pass_first = self.records_out
+        step_over = None
         try:
             yield from super().get_records(context)
-            progress.ended_because = (
-                self._why_the_export_ended(current.cursor.emitted)
-                if current.moves_bookmark
-                else "the refresh window was read"
-            )
+            if current.moves_bookmark:
+                why, step_over = self._stuck.why_ended(current.cursor.emitted)
+            else:
+                why = "the refresh window was read"
+            progress.ended_because = why
         except Exception as exc:
             progress.ended_because = f"an error: {type(exc).__name__}"
             raise
@@ -235,45 +168,7 @@ class CallsStream(VoicegainStream):
                 current.cursor.emitted,
                 self.rate_limits.waits - waits_before,
             )
-
-    def _why_the_export_ended(self, last: int) -> str:
-        """Ask once, with the configured filters, what follows the last call.
-
-        A call processing for longer than ``max_processing_hours`` is set to
-        be stepped over (``_step_over``).
-        """
-        following = self.peek_after(last)
-        if following is None:
-            return "a short page (no more calls, or a call still processing)"
-        if not following:
-            return "no more calls"
-        call = following[0]
-        call_id, phase = call.get("callId"), call.get("progressPhase")
-        if phase in FINISHED_PHASES:
-            return f"a short page; callId {call_id} finished since (next run)"
-        since = call.get("startTime")
-        text = f"a call still processing at callId {call_id} ({phase})"
-        if since:
-            text += f" since {since}"
-        limit = float(
-            self.config.get("max_processing_hours", stuck.MAX_PROCESSING_HOURS_DEFAULT)
-        )
-        hours = stuck.processing_hours(call, dt.datetime.now(dt.timezone.utc))
-        found = stuck.call_id_of(call)
-        if hours is None or hours <= limit or found is None or found <= last:
-            return text
-        self._step_over = found
-        self.logger.warning(
-            "Project %s: callId %d has been processing (%s) since %s, longer than "
-            "max_processing_hours (%g); stepped over and remembered in the state: "
-            "a later run exports it once it finishes",
-            self._progress.project,
-            found,
-            phase,
-            since,
-            limit,
-        )
-        return f"{text}, stepped over (processing for more than {limit:g} h)"
+        return step_over
 
     # --- requests ---
 
@@ -364,7 +259,7 @@ class CallsStream(VoicegainStream):
     def bookmark_moves(self) -> bool:
         # The refresh pass and stuck calls emitted late re-emit older callIds:
         # the bookmark stays.
-        return self._pass.moves_bookmark and not self._stragglers
+        return self._pass.moves_bookmark and not self._stuck.reading
 
     # --- batch files ---
 
@@ -383,4 +278,3 @@ class CallsStream(VoicegainStream):
             yield from batches.write(records)
         finally:
             self.batching = False
-
