@@ -23,16 +23,15 @@ import msgspec
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_voicegain import errors, pages, settings
+from tap_voicegain import errors, pages, settings, stuck
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.passes import ExportPass, PassPaginator
-from tap_voicegain.progress import limit_text
 from tap_voicegain.records import CallNormalizer
 from tap_voicegain.transcript_progress import TranscriptProgress
 from tap_voicegain.transcript_records import TranscriptReader, transcripts_schema
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Generator, Iterable
 
     import requests
     from backoff.types import Details
@@ -75,6 +74,7 @@ class TranscriptsStream(VoicegainStream):
         self._budget: int | None = None if budget is None else int(budget)
         self._send: Callable[..., requests.Response] | None = None
         self._reported_keys: set[str] = set()
+        self._stuck = stuck.StuckCalls(self, "", {}, self._write_state_message)
 
     # --- the pass ---
 
@@ -83,15 +83,33 @@ class TranscriptsStream(VoicegainStream):
         with self.project_failures(context) as project:
             start = self.starting_call_id(context)
             self._progress = progress = TranscriptProgress(project, start)
+            why = self.test_limit_reached()
+            if why is not None:
+                self.logger.info("Project %s: not read (%s)", project, why)
+                return
             if self._budget == 0:
                 progress.ended_because = "transcripts_per_run was reached before it"
                 progress.log_summary(self.logger)
                 return
             per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
-            self._pass = ExportPass(start, per_page)
+            self._stuck = stuck_calls = stuck.StuckCalls(
+                self,
+                project,
+                self.get_context_state(context),
+                self._write_state_message,
+            )
             waited_before = self.rate_limit_waited()
             try:
-                yield from self._walk(progress, context)
+                yield from stuck_calls.late_records(self._late_record)
+                while self.test_limit_reached() is None:
+                    self._pass = ExportPass(progress.bookmark, per_page)
+                    if not (yield from self._walk(progress, context)):
+                        break
+                    why, step_over = stuck_calls.why_ended(progress.bookmark)
+                    progress.ended_because = why
+                    if step_over is None or not stuck_calls.step_over(step_over):
+                        break
+                    progress.bookmark = step_over
             except Exception as exc:
                 progress.ended_because = f"an error: {type(exc).__name__}"
                 raise
@@ -101,8 +119,8 @@ class TranscriptsStream(VoicegainStream):
 
     def _walk(
         self, progress: TranscriptProgress, context: Context | None
-    ) -> Iterable[dict[str, t.Any]]:
-        progress.ended_because = "no more finished calls (a short page)"
+    ) -> Generator[dict[str, t.Any], None, bool]:
+        """One export pass over the call list; True if it ended on a short page."""
         since_state = 0
         for call in super().get_records(context):
             call_id = call["callId"]
@@ -115,36 +133,21 @@ class TranscriptsStream(VoicegainStream):
                         f"was reached; the next run starts after callId "
                         f"{progress.bookmark}"
                     )
-                    return
-                response = self._fetch(str(call["saSessionId"]), context)
-                if response.status_code == HTTPStatus.BAD_REQUEST:
-                    progress.ended_because = (
-                        f"the transcript of callId {call_id} is not ready (HTTP 400: "
-                        f"{errors.api_message(response)}); the next run asks again"
-                    )
-                    return
-                if response.status_code == HTTPStatus.NOT_FOUND:
-                    progress.missing += 1
-                    self.logger.info(
-                        "Project %s: callId %d has no transcript (HTTP 404); passed",
-                        progress.project,
-                        call_id,
-                    )
-                else:
-                    yield self._record(call, response, progress.project)
+                    return False
+                record, not_ready = self._transcript(call, context)
+                if not_ready is not None:
+                    progress.ended_because = f"{not_ready}; the next run asks again"
+                    return False
+                if record is not None:
+                    yield record
                     # The SDK has written the record and moved the bookmark to it.
-                    progress.transcripts += 1
-                    if self._budget is not None:
-                        self._budget -= 1
-                    limit = self.ABORT_AT_RECORD_COUNT
-                    if limit is not None and progress.transcripts >= limit:
-                        # --test: end as what it is, a success (the SDK would
-                        # abort the stream with an error at the next record).
-                        progress.ended_because = limit_text(limit)
+                    why = self.test_limit_reached()
+                    if why is not None:
+                        progress.ended_because = why
                         progress.calls += 1
                         progress.bookmark = call_id
                         self._move_bookmark(context, call_id)
-                        return
+                        return False
             progress.calls += 1
             progress.bookmark = call_id
             self._move_bookmark(context, call_id)
@@ -153,6 +156,63 @@ class TranscriptsStream(VoicegainStream):
                 since_state = 0
                 self._write_state_message()
             progress.maybe_log(self.logger)
+        return True
+
+    def _transcript(
+        self, call: dict[str, t.Any], context: Context | None
+    ) -> tuple[dict[str, t.Any] | None, str | None]:
+        """Ask for a DONE call's transcript.
+
+        Returns:
+            ``(record, None)``; ``(None, None)`` when it has none (404, logged);
+            ``(None, why)`` when it is not ready yet (400).
+        """
+        progress = self._progress
+        call_id = call["callId"]
+        response = self._fetch(str(call["saSessionId"]), context)
+        if response.status_code == HTTPStatus.BAD_REQUEST:
+            return None, (
+                f"the transcript of callId {call_id} is not ready (HTTP 400: "
+                f"{errors.api_message(response)})"
+            )
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            progress.missing += 1
+            self.logger.info(
+                "Project %s: callId %d has no transcript (HTTP 404); passed",
+                progress.project,
+                call_id,
+            )
+            return None, None
+        record = self._record(call, response, progress.project)
+        progress.transcripts += 1
+        if self._budget is not None:
+            self._budget -= 1
+        return record, None
+
+    def _late_record(
+        self, raw: dict[str, t.Any]
+    ) -> tuple[dict[str, t.Any] | None, bool]:
+        """A stuck call that has finished: its transcript if any; forget it?"""
+        call = self.normalizer.from_json(raw)
+        if call.get("progressPhase") != READY_PHASE or not call.get("saSessionId"):
+            self._progress.skipped += 1
+            return None, True
+        if self._budget is not None and self._budget <= 0:
+            return None, False  # asked for by the next run
+        record, not_ready = self._transcript(call, {"project": self._progress.project})
+        if not_ready is not None:
+            self.logger.info(
+                "Project %s: stuck call: %s; the next run asks again",
+                self._progress.project,
+                not_ready,
+            )
+            return None, False
+        return record, True
+
+    @override
+    def bookmark_moves(self) -> bool:
+        # Transcripts of stuck calls come late, below the bookmark: it stays.
+        return not self._stuck.reading
 
     def _move_bookmark(self, context: Context | None, call_id: int) -> None:
         """Past a call: written, or with no transcript to write.

@@ -310,7 +310,12 @@ def test_filters_apply_to_the_call_list_it_walks(sim, config, calls):
     run = run_transcripts({**config, "agent_ids": [agent]})
     walked = sim.requests_to("calls")
     assert all(r.params.get("agentId") == [agent] for r in walked)
-    assert all(r.params.get("consecutive") == ["true"] for r in walked)
+    *pages, peek = walked
+    assert all(r.params.get("consecutive") == ["true"] for r in pages)
+    # After the short page, one look at what follows, processing or not
+    # (README "Stuck calls"): without consecutive, with the filters.
+    assert "consecutive" not in peek.params
+    assert peek.params.get("per_page") == ["1"]
     assert transcript_records(run.messages)
 
 

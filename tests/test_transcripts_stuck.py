@@ -1,0 +1,208 @@
+"""Transcripts behind a call stuck in processing: stepped over, not lost."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import typing as t
+
+import pytest
+
+from tap_voicegain.fastpath import FastRecords
+from tap_voicegain.tap import TapVoicegain
+from tests.helpers import run_tap
+from tests.transcript_support import (
+    FAST,
+    bookmark_of,
+    catalog,
+    expected_text,
+    session_of,
+    transcript_records,
+    with_transcript,
+)
+from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
+
+TOKEN = "stuck-transcripts-token"
+
+
+def run_transcripts(config, state=None, *, streams=("transcripts",)):
+    return run_tap(config, state, catalog=catalog(config, *streams))
+
+
+def ids(calls: list[dict[str, t.Any]]) -> list[int]:
+    return [int(c["callId"]) for c in calls]
+
+
+def written(run) -> list[int]:
+    return [r["callId"] for r in transcript_records(run.messages)]
+
+
+def stuck_of(state: dict[str, t.Any], stream: str = "transcripts") -> list[int]:
+    """The stuck callIds the default project's partition of ``stream`` holds."""
+    for part in state["bookmarks"][stream]["partitions"]:
+        if part["context"] == {"project": "default"}:
+            return t.cast("list[int]", part.get("stuck_call_ids", []))
+    return []
+
+
+def lookups(sim: VoicegainSimulator) -> list[str]:
+    return [r.path for r in sim.requests_to("call")]
+
+
+def asked(sim: VoicegainSimulator) -> list[str]:
+    return [session_of(r.path) for r in sim.requests_to("transcript")]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "sdk-path"])
+def test_a_stuck_call_is_stepped_over_and_its_transcript_emitted_once_done(
+    monkeypatch, caplog, fast
+):
+    if not fast:  # the SDK's own path, with its sort check on the bookmark
+        monkeypatch.setattr(FastRecords, "_applies", lambda self: False)
+    calls = make_calls(60, seed=71, processing_at=[20])  # started in 2024
+    stuck = calls[20]
+    stuck_id, session = int(stuck["callId"]), stuck["saSessionId"]
+    others = ids(with_transcript(calls))
+    last = int(calls[-1]["callId"])
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, "per_page": 25, **FAST}
+        with caplog.at_level(logging.WARNING):
+            first = run_transcripts(config)
+        # Every later transcript is written; the stuck call is remembered.
+        assert written(first) == others
+        assert bookmark_of(first.last_state) == last
+        assert stuck_of(first.last_state) == [stuck_id]
+        assert session not in asked(sim)
+        assert any(
+            f"callId {stuck_id} has been processing (PROCESSING)" in r.getMessage()
+            for r in caplog.records
+        )
+
+        # Still processing: one look-up, no transcript request, still kept.
+        caplog.clear()
+        before = len(asked(sim))
+        with caplog.at_level(logging.WARNING):
+            second = run_transcripts(config, first.last_state)
+        assert written(second) == []
+        assert lookups(sim) == [f"/v1/sa/call/{stuck_id}"]
+        assert len(asked(sim)) == before
+        assert stuck_of(second.last_state) == [stuck_id]
+        assert f"callId {stuck_id} is still processing" in caplog.text
+
+        sim.set_phase(stuck_id, "DONE")
+        third = run_transcripts(config, second.last_state)
+    (late,) = transcript_records(third.messages)
+    assert late["callId"] == stuck_id
+    assert late["saSessionId"] == session
+    assert late["text"] == expected_text(stuck)
+    assert bookmark_of(third.last_state) == last  # never moves back
+    assert stuck_of(third.last_state) == []
+    everything = written(first) + written(second) + written(third)
+    assert sorted(everything) == sorted([*others, stuck_id])  # none lost or twice
+
+
+def test_each_stream_keeps_its_own_stuck_calls():
+    calls = make_calls(40, seed=72, processing_at=[10])
+    stuck_id = int(calls[10]["callId"])
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, **FAST}
+        both = ("calls", "transcripts")
+        first = run_transcripts(config, streams=both)
+        assert stuck_of(first.last_state, "calls") == [stuck_id]
+        assert stuck_of(first.last_state, "transcripts") == [stuck_id]
+        sim.set_phase(stuck_id, "DONE")
+        second = run_transcripts(config, first.last_state, streams=both)
+    late = [
+        (m["stream"], m["record"]["callId"])
+        for m in second.messages
+        if m["type"] == "RECORD"
+    ]
+    assert late == [("calls", stuck_id), ("transcripts", stuck_id)]
+    assert stuck_of(second.last_state, "calls") == []
+    assert stuck_of(second.last_state, "transcripts") == []
+
+
+def test_a_stuck_call_that_errs_or_is_deleted_is_forgotten_without_a_request(caplog):
+    calls = make_calls(50, seed=73, processing_at=[10, 30])
+    failed, deleted = int(calls[10]["callId"]), int(calls[30]["callId"])
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, **FAST}
+        first = run_transcripts(config)
+        assert stuck_of(first.last_state) == [failed, deleted]
+        sim.set_phase(failed, "ERROR")
+        sim.delete_call(deleted)
+        before = asked(sim)
+        with caplog.at_level(logging.WARNING):
+            second = run_transcripts(config, first.last_state)
+        assert asked(sim) == before  # ERROR: no transcript to ask for
+    assert written(second) == []
+    assert stuck_of(second.last_state) == []
+    assert f"stuck callId {deleted} is gone from the API (404" in caplog.text
+    assert bookmark_of(second.last_state) == int(calls[-1]["callId"])
+
+
+def test_a_done_stuck_call_whose_transcript_is_not_ready_is_asked_again(caplog):
+    calls = make_calls(30, seed=74, processing_at=[5])
+    stuck_id, session = int(calls[5]["callId"]), calls[5]["saSessionId"]
+    with VoicegainSimulator(calls, token=TOKEN, transcripts_pending=[session]) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, **FAST}
+        first = run_transcripts(config)
+        sim.set_phase(stuck_id, "DONE")
+        with caplog.at_level(logging.INFO):
+            second = run_transcripts(config, first.last_state)
+        assert asked(sim)[-1] == session  # asked, answered 400
+        assert written(second) == []
+        assert stuck_of(second.last_state) == [stuck_id]
+        assert f"the transcript of callId {stuck_id} is not ready" in caplog.text
+        sim.set_transcript(session, "ready")
+        third = run_transcripts(config, second.last_state)
+    assert written(third) == [stuck_id]
+    assert stuck_of(third.last_state) == []
+
+
+def test_transcripts_per_run_also_counts_the_late_transcripts():
+    calls = make_calls(40, seed=75, processing_at=[10, 20])
+    stuck = ids([calls[10], calls[20]])
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, **FAST}
+        first = run_transcripts(config)
+        for call_id in stuck:
+            sim.set_phase(call_id, "DONE")
+        limited = {**config, "transcripts_per_run": 1}
+        second = run_transcripts(limited, first.last_state)
+        third = run_transcripts(limited, second.last_state)
+    assert written(second) == [stuck[0]]
+    assert stuck_of(second.last_state) == [stuck[1]]  # over budget: next run
+    assert written(third) == [stuck[1]]
+    assert stuck_of(third.last_state) == []
+
+
+def test_dry_run_stops_at_one_transcript_over_all_projects(caplog):
+    east_calls, west_calls = make_calls(20, seed=76), make_calls(20, seed=77)
+    east = make_jwt(account_id="a", context_id=east_calls[0]["contextId"], exp=None)
+    west = make_jwt(account_id="a", context_id=west_calls[0]["contextId"], exp=None)
+    with VoicegainSimulator(
+        None, token="unused", projects={east: east_calls, west: west_calls}
+    ) as sim:
+        config = {
+            "projects": [
+                {"name": "east", "jwt_token": east},
+                {"name": "west", "jwt_token": west},
+            ],
+            "api_url": sim.url,
+            **FAST,
+        }
+        tap = TapVoicegain(config=config, state={}, setup_mapper=True)
+        stream = tap.streams["transcripts"]
+        with (
+            contextlib.redirect_stdout(io.TextIOWrapper(io.BytesIO())),
+            caplog.at_level(logging.INFO),
+        ):
+            assert tap.run_sync_dry_run(dry_run_record_limit=1, streams=[stream])
+        sessions = asked(sim)
+    assert sessions == [with_transcript(east_calls)[0]["saSessionId"]]
+    assert "Project west: not read (stopped after the first record (--test))" in (
+        caplog.text
+    )
+    assert "aborted" not in caplog.text.lower()
