@@ -59,6 +59,7 @@ class CallsStream(VoicegainStream):
         self._pass: Pass = ExportPass(0, per_page)
         self._progress = PassProgress(settings.DEFAULT_PROJECT, "export", 0, per_page)
         self._reported_fields: set[str] = set()
+        # Replaced by each project's (_project_records); none remembered here.
         self._stuck = stuck.StuckCalls(self, "", {}, self._write_state_now)
         self._pass_first = 0  # records_out when the current pass began
         self.batching = False  # records go to batch files, not RECORD messages

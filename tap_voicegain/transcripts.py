@@ -74,6 +74,7 @@ class TranscriptsStream(VoicegainStream):
         self._budget: int | None = None if budget is None else int(budget)
         self._send: Callable[..., requests.Response] | None = None
         self._reported_keys: set[str] = set()
+        # Replaced by each project's (get_records); none remembered here.
         self._stuck = stuck.StuckCalls(self, "", {}, self._write_state_message)
 
     # --- the pass ---
@@ -91,7 +92,6 @@ class TranscriptsStream(VoicegainStream):
                 progress.ended_because = "transcripts_per_run was reached before it"
                 progress.log_summary(self.logger)
                 return
-            per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
             self._stuck = stuck_calls = stuck.StuckCalls(
                 self,
                 project,
@@ -100,22 +100,36 @@ class TranscriptsStream(VoicegainStream):
             )
             waited_before = self.rate_limit_waited()
             try:
-                yield from stuck_calls.late_records(self._late_record)
-                while self.test_limit_reached() is None:
-                    self._pass = ExportPass(progress.bookmark, per_page)
-                    if not (yield from self._walk(progress, context)):
-                        break
-                    why, step_over = stuck_calls.why_ended(progress.bookmark)
-                    progress.ended_because = why
-                    if step_over is None or not stuck_calls.step_over(step_over):
-                        break
-                    progress.bookmark = step_over
+                yield from self._read_project(progress, stuck_calls, context)
             except Exception as exc:
                 progress.ended_because = f"an error: {type(exc).__name__}"
                 raise
             finally:
                 progress.rate_limit_wait += self.rate_limit_waited() - waited_before
                 progress.log_summary(self.logger)
+
+    def _read_project(
+        self,
+        progress: TranscriptProgress,
+        stuck_calls: stuck.StuckCalls,
+        context: Context | None,
+    ) -> Iterable[dict[str, t.Any]]:
+        """Late transcripts of stuck calls, then passes, one after each step over."""
+        yield from stuck_calls.late_records(self._late_record)
+        why = self.test_limit_reached()  # --test: a late record may be it
+        if why is not None:
+            progress.ended_because = why
+            return
+        per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
+        while True:
+            self._pass = ExportPass(progress.bookmark, per_page)
+            if not (yield from self._walk(progress, context)):
+                return
+            why, step_over = stuck_calls.why_ended(progress.bookmark)
+            progress.ended_because = why
+            if step_over is None or not stuck_calls.step_over(step_over):
+                return
+            progress.bookmark = step_over
 
     def _walk(
         self, progress: TranscriptProgress, context: Context | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import typing as t
 
@@ -206,3 +207,42 @@ def test_dry_run_stops_at_one_transcript_over_all_projects(caplog):
         caplog.text
     )
     assert "aborted" not in caplog.text.lower()
+
+
+def test_dry_run_ends_at_a_late_transcript_as_a_success(caplog):
+    calls = make_calls(20, seed=78)
+    late = calls[4]
+    state = {
+        "bookmarks": {
+            "transcripts": {
+                "partitions": [
+                    {
+                        "context": {"project": "default"},
+                        "replication_key": "callId",
+                        "replication_key_value": int(calls[10]["callId"]),
+                        "stuck_call_ids": [int(late["callId"])],
+                    }
+                ]
+            }
+        }
+    }
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, **FAST}
+        tap = TapVoicegain(config=config, state=state, setup_mapper=True)
+        out = io.BytesIO()
+        text = io.TextIOWrapper(out, write_through=True)
+        with (
+            contextlib.redirect_stdout(text),
+            caplog.at_level(logging.INFO),
+        ):
+            assert tap.run_sync_dry_run(
+                dry_run_record_limit=1, streams=[tap.streams["transcripts"]]
+            )
+        assert asked(sim) == [late["saSessionId"]]
+        assert sim.requests_to("calls") == []  # the walk was not started
+    records = [
+        m for m in map(json.loads, out.getvalue().splitlines()) if m["type"] == "RECORD"
+    ]
+    assert [m["record"]["callId"] for m in records] == [int(late["callId"])]
+    (summary,) = [r for r in caplog.records if hasattr(r, "ended_because")]
+    assert summary.ended_because == "stopped after the first record (--test)"
