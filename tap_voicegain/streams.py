@@ -116,7 +116,7 @@ class CallsStream(VoicegainStream):
 
     def _late_record(self, call: dict[str, t.Any]) -> tuple[dict[str, t.Any], bool]:
         """A stuck call that has finished: its record, and forget it."""
-        return self._tag(self.normalizer.from_json(call), self._progress.project), True
+        return self._tag(self.normalizer.from_json(call), self._stuck.project), True
 
     def stopped(self, why: str) -> None:
         """A signal stops the run: the pass under way says so in its summary."""

@@ -9,7 +9,7 @@ import pytest
 
 from tap_voicegain import stuck as stuck_module
 from tests.helpers import TOKEN, bookmark, partition, run_tap
-from voicegain_sim import VoicegainSimulator, make_calls
+from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
 
 def ids(calls: list[dict]) -> list[int]:
@@ -145,3 +145,28 @@ def test_stepping_over_is_bounded_per_run_and_the_next_run_goes_on(monkeypatch):
     assert bookmark(first.last_state) == int(calls[10]["callId"])
     assert second.call_ids == ids(calls[11:20])
     assert partition(second.last_state)["stuck_call_ids"] == ids([calls[10], calls[20]])
+
+
+def test_a_late_call_is_tagged_with_its_own_project():
+    east_calls = make_calls(20, seed=67)
+    west_calls = make_calls(20, seed=68, first_id=50_000, processing_at=[5])
+    stuck = int(west_calls[5]["callId"])
+    east = make_jwt(account_id="a", context_id=east_calls[0]["contextId"], exp=None)
+    west = make_jwt(account_id="a", context_id=west_calls[0]["contextId"], exp=None)
+    with VoicegainSimulator(
+        None, token="unused", projects={east: east_calls, west: west_calls}
+    ) as sim:
+        config = {
+            "projects": [
+                {"name": "east", "jwt_token": east},
+                {"name": "west", "jwt_token": west},
+            ],
+            "api_url": sim.url,
+        }
+        first = run_tap(config)
+        assert partition(first.last_state, "west")["stuck_call_ids"] == [stuck]
+        sim.set_phase(stuck, "DONE")
+        second = run_tap(config, state=first.last_state)
+    (late,) = second.records
+    assert (late["callId"], late["project"]) == (stuck, "west")
+    assert late["contextId"] == west_calls[0]["contextId"]
