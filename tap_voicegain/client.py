@@ -17,15 +17,17 @@ from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
 from tap_voicegain import errors, settings
+from tap_voicegain.batching import MappedBatches
 from tap_voicegain.fastpath import FastRecords
 from tap_voicegain.progress import limit_text
 from tap_voicegain.ratelimit import RateLimits
 from tap_voicegain.session import VoicegainSession
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterator
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     from backoff.types import Details
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
 # Answers worth another attempt: timeout, too many requests, server errors.
@@ -72,6 +74,7 @@ class VoicegainStream(RESTStream[int]):
             str, str
         ] = {}  # project -> why; the tap fails the run
         self._fast = FastRecords(self)
+        self.batching = False  # records go to batch files, not RECORD messages
         self.records_out = 0  # records handed to the SDK (its --test limit counts)
 
     @property
@@ -359,6 +362,30 @@ class VoicegainStream(RESTStream[int]):
                 "status": getattr(getattr(exc, "response", None), "status_code", None),
             },
         )
+
+    # --- batch files ---
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Batch files holding what RECORD messages would: maps, selection, flattening.
+
+        The SDK's own batch path writes the records as read, ignoring them.
+        """
+        batches = MappedBatches(self, batch_config)  # refuses what it cannot honour
+        self.batching = True
+        try:
+            records = self._sync_records(context, write_messages=False)
+            yield from batches.write(records)
+        finally:
+            self.batching = False
+
+    def write_state_now(self) -> None:
+        """A STATE now, unless records wait for their batch file (BATCH first)."""
+        if not self.batching:
+            self.state_manager.is_flushed = False
+            self._write_state_message()
 
 
 def _certificate_failure(exc: BaseException) -> bool:

@@ -9,7 +9,6 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_voicegain import errors, pages, settings, state, stuck
-from tap_voicegain.batching import MappedBatches
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.normalize import parse_datetime
 from tap_voicegain.passes import ExportPass, Pass, PassPaginator, RefreshPass
@@ -21,7 +20,6 @@ if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable
 
     import requests
-    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
 
@@ -60,9 +58,8 @@ class CallsStream(VoicegainStream):
         self._progress = PassProgress(settings.DEFAULT_PROJECT, "export", 0, per_page)
         self._reported_fields: set[str] = set()
         # Replaced by each project's (_project_records); none remembered here.
-        self._stuck = stuck.StuckCalls(self, "", {}, self._write_state_now)
+        self._stuck = stuck.StuckCalls(self, "", {}, self.write_state_now)
         self._pass_first = 0  # records_out when the current pass began
-        self.batching = False  # records go to batch files, not RECORD messages
 
     # --- passes ---
 
@@ -95,7 +92,7 @@ class CallsStream(VoicegainStream):
             per_page = int(self.config.get("per_page", settings.PER_PAGE_DEFAULT))
             partition = self.get_context_state(context)
             self._stuck = stuck_calls = stuck.StuckCalls(
-                self, project, partition, self._write_state_now
+                self, project, partition, self.write_state_now
             )
             yield from stuck_calls.late_records(self._late_record)
             export = ExportPass(self.starting_call_id(context), per_page)
@@ -121,12 +118,6 @@ class CallsStream(VoicegainStream):
     def stopped(self, why: str) -> None:
         """A signal stops the run: the pass under way says so in its summary."""
         self._progress.ended_because = why
-
-    def _write_state_now(self) -> None:
-        """A STATE now, unless records wait for their batch file (BATCH first)."""
-        if not self.batching:
-            self.state_manager.is_flushed = False
-            self._write_state_message()
 
     def _refresh_since(self) -> str | None:
         """``fromTime`` of the refresh pass: N days ago, or ``from_time`` if later."""
@@ -261,21 +252,3 @@ class CallsStream(VoicegainStream):
         # The refresh pass and stuck calls emitted late re-emit older callIds:
         # the bookmark stays.
         return self._pass.moves_bookmark and not self._stuck.reading
-
-    # --- batch files ---
-
-    @override
-    def get_batches(
-        self, batch_config: BatchConfig, context: Context | None = None
-    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
-        """Batch files holding what RECORD messages would: maps, selection, flattening.
-
-        The SDK's own batch path writes the records as read, ignoring them.
-        """
-        batches = MappedBatches(self, batch_config)  # refuses what it cannot honour
-        self.batching = True
-        try:
-            records = self._sync_records(context, write_messages=False)
-            yield from batches.write(records)
-        finally:
-            self.batching = False

@@ -430,7 +430,7 @@ class TapVoicegain(Tap):
 
     def _stop(self, signum: int, name: str) -> None:
         batching_now = any(
-            isinstance(stream, CallsStream) and stream.batching
+            isinstance(stream, VoicegainStream) and stream.batching
             for stream in self.streams.values()
         )
         if batching_now:

@@ -75,7 +75,7 @@ class TranscriptsStream(VoicegainStream):
         self._send: Callable[..., requests.Response] | None = None
         self._reported_keys: set[str] = set()
         # Replaced by each project's (get_records); none remembered here.
-        self._stuck = stuck.StuckCalls(self, "", {}, self._write_state_message)
+        self._stuck = stuck.StuckCalls(self, "", {}, self.write_state_now)
 
     # --- the pass ---
 
@@ -96,7 +96,7 @@ class TranscriptsStream(VoicegainStream):
                 self,
                 project,
                 self.get_context_state(context),
-                self._write_state_message,
+                self.write_state_now,
             )
             waited_before = self.rate_limit_waited()
             try:
@@ -168,7 +168,7 @@ class TranscriptsStream(VoicegainStream):
             since_state += 1
             if since_state >= STATE_EVERY:
                 since_state = 0
-                self._write_state_message()
+                self.write_state_now()
             progress.maybe_log(self.logger)
         return True
 

@@ -289,3 +289,43 @@ def test_parquet_batches_without_pyarrow_are_refused_naming_the_extra(
     run = run_tap(settings, expect_error=True)
     assert "pip install 'tap-voicegain[parquet]'" in str(run.error)
     assert sim.requests == []
+
+
+def test_transcript_batch_files_honour_maps_and_selection(sim, config, tmp_path):
+    from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
+
+    catalog = TapVoicegain(config=config).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "transcripts"
+            if stream["tap_stream_id"] == "transcripts" and entry["breadcrumb"] == [
+                "properties",
+                "sections",
+            ]:
+                entry["metadata"]["selected"] = False
+    settings = {
+        **config,
+        "batch_config": batch_config(tmp_path),
+        "stream_maps": {"transcripts": {"text": "__NULL__"}},
+    }
+    run = run_tap(settings, catalog=catalog)
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]
+    records = batched_records(run)
+    assert records
+    assert {"text", "sections"}.isdisjoint(schema["properties"])
+    for record in records:
+        assert set(record) <= set(schema["properties"])
+    # No STATE covers a transcript that is not yet in an announced batch file.
+    ids = [r["callId"] for r in records]
+    announced = 0
+    for message in run.messages:
+        if message["type"] == "BATCH":
+            announced += 40
+        elif message["type"] == "STATE":
+            stream_state = message["value"]["bookmarks"].get("transcripts", {})
+            for partition in stream_state.get("partitions", []):
+                mark = partition.get("replication_key_value")
+                if mark is not None:
+                    covered = sum(1 for call_id in ids if call_id <= mark)
+                    assert covered <= announced, (mark, covered, announced)
