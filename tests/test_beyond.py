@@ -295,15 +295,16 @@ def test_transcript_batch_files_honour_maps_and_selection(sim, config, tmp_path)
     from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
 
     catalog = TapVoicegain(config=config).catalog_dict
+    chosen = {
+        ("calls", ()): False,
+        ("transcripts", ()): True,
+        ("transcripts", ("properties", "sections")): False,
+    }
     for stream in catalog["streams"]:
         for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] == "transcripts"
-            if stream["tap_stream_id"] == "transcripts" and entry["breadcrumb"] == [
-                "properties",
-                "sections",
-            ]:
-                entry["metadata"]["selected"] = False
+            key = (stream["tap_stream_id"], tuple(entry["breadcrumb"]))
+            if key in chosen:
+                entry["metadata"]["selected"] = chosen[key]
     settings = {
         **config,
         "batch_config": batch_config(tmp_path),
