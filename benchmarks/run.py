@@ -27,6 +27,7 @@ import time
 import typing as t
 from pathlib import Path
 
+import e2e
 import report
 from runs import Run, RunError, Runs, Target, counted, measured
 from simserver import SimulatorError, serve
@@ -43,19 +44,27 @@ def progress(text: str) -> None:
 def time_formats(args: argparse.Namespace, workdir: Path) -> dict[str, dict[str, Runs]]:
     """Tap and baseline, each format, ``--repeat`` times, on one simulator."""
     results: dict[str, dict[str, Runs]] = {}
-    progress(f"starting the simulator with {args.calls:,} calls")
-    with serve(args.calls, workdir / "simulator-timing.log") as url:
+    latency = f", {args.latency_ms:g} ms per request" if args.latency_ms else ""
+    progress(f"starting the simulator with {args.calls:,} calls{latency}")
+    log_file = workdir / "simulator-timing.log"
+    with serve(args.calls, log_file, latency_ms=args.latency_ms) as url:
         for fmt in args.formats:
             target = Target(url, fmt, args.per_page, workdir)
-            tap, baseline = target.tap_command(), target.baseline_command()
+            programs = {
+                "tap": target.tap_command(),
+                "baseline": target.baseline_command(),
+            }
+            for variant in args.variants:
+                programs[f"tap {variant}"] = target.tap_command(variant)
             log = workdir / f"{fmt}-%s.log"
             progress(f"{fmt}: untimed warm-up (tap, counting RECORDs; baseline)")
-            counted(tap, Path(str(log) % "tap-count"), args.calls)
-            measured(baseline, Path(str(log) % "baseline-warm"), args.calls)
-            runs = results[fmt] = {"tap": Runs(), "baseline": Runs()}
-            for k in range(1, args.repeat + 1):  # interleaved: drift hits both
-                for name, command in (("tap", tap), ("baseline", baseline)):
-                    run = measured(command, Path(str(log) % f"{name}-{k}"), args.calls)
+            counted(programs["tap"], Path(str(log) % "tap-count"), args.calls)
+            measured(programs["baseline"], Path(str(log) % "warm"), args.calls)
+            runs = results[fmt] = {name: Runs() for name in programs}
+            for k in range(1, args.repeat + 1):  # interleaved: drift hits all
+                for name, command in programs.items():
+                    where = Path(str(log) % f"{name.replace(' ', '-')}-{k}")
+                    run = measured(command, where, args.calls)
                     runs[name].runs.append(run)
                     progress(f"{fmt} {name} {k}/{args.repeat}: {describe(run)}")
     return results
@@ -68,7 +77,8 @@ def measure_memory(
     peaks: dict[str, dict[int, int]] = {fmt: {} for fmt in args.formats}
     for size in args.memory_sizes:
         progress(f"starting the simulator with {size:,} calls")
-        with serve(size, workdir / f"simulator-{size}.log") as url:
+        log = workdir / f"simulator-{size}.log"
+        with serve(size, log, latency_ms=args.latency_ms) as url:
             for fmt in args.formats:
                 command = Target(url, fmt, args.per_page, workdir).tap_command()
                 run = measured(command, workdir / f"{fmt}-tap-{size}.log", size)
@@ -98,6 +108,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             raise argparse.ArgumentTypeError(msg)
         return formats
 
+    def variant_list(text: str) -> list[str]:
+        variants = [item.strip() for item in text.split(",") if item.strip()]
+        if set(variants) - {"default-gc", "no-prefetch"}:
+            msg = f"variants are default-gc and/or no-prefetch, not {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return variants
+
     parser = argparse.ArgumentParser(
         description="Time tap-voicegain against a bare requests + json/csv loop.",
     )
@@ -111,6 +128,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated call counts for the peak RSS runs",
     )
     parser.add_argument("--skip-memory", action="store_true", help="no RSS runs")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="the simulator waits this long before each answer (a real API: "
+        "150-400 ms per 1,000-call page); the memory runs too",
+    )
+    parser.add_argument(
+        "--variants",
+        type=variant_list,
+        default=[],
+        help="also time the tap with these measures off: default-gc,no-prefetch",
+    )
+    parser.add_argument(
+        "--e2e",
+        action="store_true",
+        help="instead: meltano run tap-voicegain into target-postgres and "
+        "target-jsonl, shipped loader settings against the targets' defaults "
+        "(e2e.py; needs `make meltano` and PostgreSQL)",
+    )
+    parser.add_argument(
+        "--e2e-calls", type=int, default=10_000, help="calls per end-to-end run"
+    )
     parser.add_argument(
         "--formats",
         type=format_list,
@@ -132,9 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="tap-voicegain-benchmark-"))
     started = time.monotonic()
+    if args.e2e:
+        return e2e.main(args, workdir, progress)
+    latency = f", {args.latency_ms:g} ms per request" if args.latency_ms else ""
     title = (
-        f"tap-voicegain benchmark: {args.calls:,} calls, per_page {args.per_page}, "
-        f"median of {args.repeat} run(s)"
+        f"tap-voicegain benchmark: {args.calls:,} calls, per_page {args.per_page}"
+        f"{latency}, median of {args.repeat} interleaved run(s)"
     )
     lines = [title, report.machine() + " (at start)"]
     try:
@@ -149,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += ["", "Peak RSS of the tap by export size (one run each):"]
         lines += report.memory_table(peaks)
     lines += ["", "Targets (informational, never a failure):"]
-    lines += report.targets(results, peaks)
+    lines += report.targets(results, peaks, args.latency_ms)
     lines += [
         "",
         f"{report.load()} at end; benchmark took {time.monotonic() - started:.0f} s",

@@ -67,6 +67,28 @@ class Runs:
 
 
 @dataclasses.dataclass(frozen=True)
+class Ratio:
+    """A program's cost over the baseline's, paired run by run (same round)."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def paired(cls, runs: Runs, base: Runs, cost: str) -> Ratio:
+        """Median, lowest and highest of ``cost`` (wall_s, cpu_s) ratios per round."""
+        ratios = [
+            getattr(mine, cost) / getattr(theirs, cost)
+            for mine, theirs in zip(runs.runs, base.runs, strict=True)
+        ]
+        return cls(statistics.median(ratios), min(ratios), max(ratios))
+
+    def __str__(self) -> str:
+        """``0.81x (0.78-0.84)``."""
+        return f"{self.median:.2f}x ({self.low:.2f}-{self.high:.2f})"
+
+
+@dataclasses.dataclass(frozen=True)
 class Target:
     """What to run against one simulator, in one format."""
 
@@ -75,8 +97,12 @@ class Target:
     per_page: int
     workdir: Path
 
-    def tap_command(self) -> list[str]:
-        """The tap, with a config file for this target."""
+    def tap_command(self, variant: str | None = None) -> list[str]:
+        """The tap, with a config file for this target.
+
+        ``variant`` (``default-gc``, ``no-prefetch``) runs it through
+        ``variant.py`` with that measure turned off.
+        """
         config = self.workdir / f"tap-{self.fmt}.json"
         settings = {
             "jwt_token": TOKEN,
@@ -85,6 +111,9 @@ class Target:
             "per_page": self.per_page,
         }
         config.write_text(json.dumps(settings))
+        if variant is not None:
+            script = str(HERE / "variant.py")
+            return [sys.executable, script, f"--{variant}", "--config", str(config)]
         return [sys.executable, "-m", "tap_voicegain", "--config", str(config)]
 
     def baseline_command(self) -> list[str]:

@@ -28,9 +28,16 @@ class SimulatorError(RuntimeError):
 
 
 @contextlib.contextmanager
-def serve(calls: int, log: Path, seed: int = 0) -> Iterator[str]:
-    """Serve ``calls`` generated calls; yield the API base URL (``…/v1``)."""
+def serve(
+    calls: int, log: Path, seed: int = 0, latency_ms: float = 0.0
+) -> Iterator[str]:
+    """Serve ``calls`` generated calls; yield the API base URL (``…/v1``).
+
+    With ``latency_ms`` each answer waits that long, as a remote API's would.
+    """
     args = ["--calls", str(calls), "--seed", str(seed), "--token", TOKEN, "--prerender"]
+    if latency_ms:
+        args += ["--latency-ms", str(latency_ms)]
     try:
         with launched(args, log=log, timeout=START_TIMEOUT_S) as sim:
             yield sim.url

@@ -8,8 +8,9 @@ import typing as t
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_voicegain import errors, pages, settings, state, stuck
+from tap_voicegain import errors, pages, prefetch, settings, state, stuck
 from tap_voicegain.client import VoicegainStream
+from tap_voicegain.fastpath import sdk_covered
 from tap_voicegain.normalize import parse_datetime
 from tap_voicegain.passes import ExportPass, Pass, PassPaginator, RefreshPass
 from tap_voicegain.progress import PassProgress
@@ -60,6 +61,11 @@ class CallsStream(VoicegainStream):
         # Replaced by each project's (_project_records); none remembered here.
         self._stuck = stuck.StuckCalls(self, "", {}, self.write_state_now)
         self._pass_first = 0  # records_out when the current pass began
+        self._prefetch = prefetch.Prefetch(super()._request, self.request_decorator)
+        self._prefetch_context: Context | None = None
+        # It answers through the SDK's private _request: only on SDK versions
+        # the tests cover (README, "Private SDK hooks").
+        self._prefetch_on = sdk_covered()
 
     # --- passes ---
 
@@ -142,8 +148,10 @@ class CallsStream(VoicegainStream):
         retries_before, waits_before = self.retries, self.rate_limits.waits
         self._pass_first = self.records_out
         step_over = None
+        self._prefetch_context = context
         try:
-            yield from super().get_records(context)
+            with self._prefetch.closing():
+                yield from super().get_records(context)
             if current.moves_bookmark:
                 why, step_over = self._stuck.why_ended(current.cursor.emitted)
             else:
@@ -180,6 +188,10 @@ class CallsStream(VoicegainStream):
             **self._pass.params(),
             "per_page": self._pass.cursor.per_page,
         }
+        if next_page_token is not None:
+            # The paginator's token is the cursor's afterCallId; a prefetch
+            # passes the one it read from the body's tail (prefetch.py).
+            params["afterCallId"] = next_page_token
         return params
 
     # --- answers ---
@@ -192,6 +204,7 @@ class CallsStream(VoicegainStream):
             f"page {progress.pages + 1} of project '{progress.project}' "
             f"({errors.request_summary(getattr(response.request, 'url', None))})"
         )
+        self._prefetch_next(response, current)
         page = pages.read_page(  # whole page first: a bad page emits nothing
             response,
             wanted=self.config.get("format", "json"),
@@ -218,6 +231,35 @@ class CallsStream(VoicegainStream):
         self._report_unknown_fields()
         if page:
             progress.log_page(self.logger, cursor.after)
+
+    # --- prefetch (prefetch.py): the next request while this page is worked on ---
+
+    def _prefetch_next(self, response: requests.Response, current: Pass) -> None:
+        """Send the next page's request ahead when this page looks full."""
+        if not self._prefetch_on:
+            return
+        cursor = current.cursor
+        after = prefetch.next_after(
+            response,
+            self.config.get("format", "json"),
+            after=cursor.after,
+            per_page=cursor.per_page,
+            # The refresh pass ends past the bookmark.
+            up_to=current.bookmark if isinstance(current, RefreshPass) else None,
+        )
+        if after is not None:
+            context = self._prefetch_context
+            self._prefetch.start(prefetch.next_request(self, context, after), context)
+
+    @override
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """The prefetched answer when this is the request prefetched, else sent."""
+        response = self._prefetch.take(prepared_request)
+        if response is None:
+            response = super()._request(prepared_request, context)
+        return response
 
     def _tag(
         self, record: dict[str, t.Any], project: str, context_id: str | None = None

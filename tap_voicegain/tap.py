@@ -16,7 +16,15 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
-from tap_voicegain import batching, envconfig, errors, redact, settings, stuck
+from tap_voicegain import (
+    batching,
+    envconfig,
+    errors,
+    gc_policy,
+    redact,
+    settings,
+    stuck,
+)
 from tap_voicegain import state as tap_state
 from tap_voicegain.client import VoicegainStream
 from tap_voicegain.output import BufferedMsgSpecWriter
@@ -298,22 +306,27 @@ class TapVoicegain(Tap):
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """Check the ``--state`` file, then run as the SDK does.
+        """Check the ``--state`` file, then run as the SDK does, GC tuned.
 
         The SDK reads a file holding ``null`` or ``[]`` as no state at all, and
         would start again at the beginning without a word.
+
+        The cyclic GC is set for the run here (``gc_policy.tuned_gc``), not at
+        import: importing the tap changes nothing, and a process that runs the
+        tap in-process keeps its own GC settings.
         """
         if state is not None:
             text = state.read()
             tap_state.parse_state_text(text, getattr(state, "name", "--state"))
             state = io.StringIO(text)
-        super().invoke(
-            about=about,
-            about_format=about_format,
-            config=config,
-            state=state,
-            catalog=catalog,
-        )
+        with gc_policy.tuned_gc():
+            super().invoke(
+                about=about,
+                about_format=about_format,
+                config=config,
+                state=state,
+                catalog=catalog,
+            )
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:

@@ -11,6 +11,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 import typing as t
 
 from voicegain_sim.data import make_calls
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FRACTION",
         help="share of transcripts deleted (404)",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="wait this long before answering each /sa/call request",
+    )
     return parser
 
 
@@ -110,6 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sim = _simulator(args)
     except ValueError as exc:  # e.g. transcript fractions adding up to over 1
         parser.error(str(exc))
+    if args.latency_ms > 0:
+        latency = args.latency_ms / 1000
+
+        def _wait(index: int, params: dict[str, list[str]]) -> None:  # noqa: ARG001
+            time.sleep(latency)
+
+        sim.on_request = _wait
     with sim:
         sys.stdout.write(f"Voicegain simulator on {sim.url} ({len(sim.calls)} calls)\n")
         sys.stdout.flush()
