@@ -1,4 +1,5 @@
 # tap-voicegain: `make test` runs every test; `make demo` shows a full pipeline.
+# Another Python: make test-fast PYTHON=/path/to/python3.13 VENV=.venv-py313
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,8 @@ MELTANO_VENV    ?= .venv-meltano
 MELTANO         := $(MELTANO_VENV)/bin/meltano
 MELTANO_STAMP   := $(MELTANO_VENV)/.meltano-$(MELTANO_VERSION)
 
-.PHONY: install meltano test lint typecheck demo benchmark clean
+.PHONY: install meltano test test-fast lint typecheck demo benchmark \
+        readme-settings plugin-definition clean
 
 $(BIN)/tap-voicegain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,10 @@ meltano: $(MELTANO_STAMP)  ## Meltano in its own virtualenv, .venv-meltano
 test: install meltano  ## every test, end-to-end ones included
 	$(BIN)/python -m pytest
 
+# No Meltano needed: everything but the e2e runs and the slow process tests.
+test-fast: install  ## the unit suite: no Meltano, no database, no slow tests
+	$(BIN)/python -m pytest -m "not e2e and not slow"
+
 demo: install meltano  ## simulator -> meltano run tap-voicegain target-duckdb, twice
 	$(BIN)/python demo/run_demo.py --meltano $(MELTANO)
 
@@ -48,5 +54,14 @@ typecheck: install
 benchmark: install  ## tap vs a bare requests+json/csv loop; peak RSS at 20k/200k calls
 	$(BIN)/python benchmarks/run.py $(BENCHMARK_ARGS)
 
+# Both files are derived: README's settings table from `tap-voicegain --about
+# --format=markdown`, tap-voicegain.yml from meltano.yml's extractor.
+# tests/test_packaging.py fails when either is stale.
+readme-settings: install  ## rewrite README's settings table from --about
+	$(BIN)/python -m tests.project_files readme-settings
+
+plugin-definition: install  ## rewrite tap-voicegain.yml from meltano.yml
+	$(BIN)/python -m tests.project_files plugin-definition
+
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-py3* $(MELTANO_VENV) .meltano output .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Shared fixtures: a running simulator and a config pointing at it."""
+"""Shared fixtures (a running simulator, a config pointing at it); e2e means slow."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ from voicegain_sim import VoicegainSimulator, make_calls
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every end-to-end test is slow too: ``-m "not slow"`` leaves them all out."""
+    for item in items:
+        if item.get_closest_marker("e2e") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ from tests.helpers import (
 )
 from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
+# Real processes, stalled requests and signals: several seconds each.
+pytestmark = pytest.mark.slow
+
 STALL_SECONDS = 60  # the stalled answer never comes within a test
 
 
