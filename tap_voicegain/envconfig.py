@@ -1,10 +1,10 @@
 """Settings from ``TAP_VOICEGAIN_*`` variables (``--config ENV``).
 
-The SDK converts integers, booleans and lists but leaves numbers as text
-(``'30' is not of type 'number'``), and a value that does not convert fails
-with Python's words (``invalid literal for int()``) and no setting named. The
-tap converts numbers, integers, lists of objects and objects itself, and names
-the variable and the setting of each bad value; the rest stays the SDK's.
+The SDK leaves numbers as text (``'30' is not of type 'number'``), reads any
+word but true/1/yes/on as false (``maybe``), splits broken JSON lists at commas,
+and fails on a bad integer with Python's words and no setting named. The tap
+converts numbers, integers, booleans, lists and objects itself, and names the
+variable and the setting of each bad value; the rest stays the SDK's.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ SHOWN_MAX = 40  # characters of a bad value quoted (never for JSON: it may hold 
 
 
 def _kind(schema: dict[str, t.Any]) -> str | None:
-    if _typing.is_boolean_type(schema) or _typing.is_string_array_type(schema):
-        return None  # the SDK's conversion
+    if _typing.is_boolean_type(schema):
+        return "boolean"
+    if _typing.is_string_array_type(schema):
+        return "strings"
     if _typing.is_integer_type(schema):
         return "integer"
     if _typing.is_number_type(schema):
@@ -33,7 +35,33 @@ def _kind(schema: dict[str, t.Any]) -> str | None:
     return None
 
 
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _strings(text: str) -> list[str]:
+    """A JSON array of strings, or (the SDK's older form) ``a,b,c``."""
+    if not text.strip().startswith("["):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise ValueError(text)
+    return value
+
+
 def _convert(text: str, kind: str) -> t.Any:  # noqa: ANN401
+    if kind == "boolean":
+        return _BOOLEANS[text.strip().lower()]  # KeyError: not a boolean
+    if kind == "strings":
+        return _strings(text)
     if kind == "integer":
         return int(text.strip())
     if kind == "number":
@@ -45,6 +73,8 @@ def _convert(text: str, kind: str) -> t.Any:  # noqa: ANN401
 
 
 _WORDS = {
+    "boolean": "true or false",
+    "strings": "a JSON array of strings or a comma-separated list",
     "integer": "an integer",
     "number": "a number",
     "json": "JSON text",
@@ -77,7 +107,7 @@ def parse_env(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
                 f"{variable} (setting {name}): not {_WORDS[kind]} "
                 f"({exc.msg} at character {exc.pos})",
             )
-        except ValueError:
+        except (ValueError, KeyError):
             shown = text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX] + "..."
             problems.append(
                 f"{variable} (setting {name}): {shown!r} is not {_WORDS[kind]}"

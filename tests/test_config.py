@@ -175,6 +175,18 @@ def env(monkeypatch):
     return monkeypatch
 
 
+def test_booleans_and_lists_are_read_from_the_environment(config, env):
+    env.setenv("TAP_VOICEGAIN_STRICT_VALUES", "Yes")
+    env.setenv("TAP_VOICEGAIN_KEEP_UNKNOWN_FIELDS", "off")
+    env.setenv("TAP_VOICEGAIN_AGENT_IDS", '["a,1", "b"]')
+    env.setenv("TAP_VOICEGAIN_QUEUE_IDS", "q1, q2")
+    tap = TapVoicegain(config=config, parse_env_config=True)
+    assert tap.config["strict_values"] is True
+    assert tap.config["keep_unknown_fields"] is False
+    assert tap.config["agent_ids"] == ["a,1", "b"]
+    assert tap.config["queue_ids"] == ["q1", "q2"]
+
+
 def test_number_settings_are_read_from_the_environment(config, env):
     env.setenv("TAP_VOICEGAIN_REQUEST_TIMEOUT", "30")
     env.setenv("TAP_VOICEGAIN_RETRY_WAIT_BASE", "0.5")
@@ -199,6 +211,10 @@ BAD_PROJECTS = '[{"name": "a", "jwt_token": "' + TOKEN
         ("TAP_VOICEGAIN_REQUEST_TIMEOUT", "soon", "'soon' is not a number"),
         ("TAP_VOICEGAIN_REQUEST_TIMEOUT", "nan", "'nan' is not a number"),
         ("TAP_VOICEGAIN_PROJECTS", BAD_PROJECTS, "(setting projects): not JSON text"),
+        ("TAP_VOICEGAIN_STRICT_VALUES", "maybe", "'maybe' is not true or false"),
+        ("TAP_VOICEGAIN_ALLOW_HTTP", "enabled", "'enabled' is not true or false"),
+        ("TAP_VOICEGAIN_AGENT_IDS", '["a"', "(setting agent_ids): not a JSON array"),
+        ("TAP_VOICEGAIN_AGENT_IDS", "[1, 2]", "is not a JSON array of strings"),
     ],
 )
 def test_a_bad_environment_value_names_its_variable_and_setting(
