@@ -29,6 +29,7 @@ if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import Catalog
 
 # Answers worth another attempt: timeout, too many requests, server errors.
 RETRIED_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS})
@@ -118,6 +119,32 @@ class VoicegainStream(RESTStream[int]):
             raise ValueError(msg)
         self._project = name
         return name
+
+    @override
+    def apply_catalog(self, catalog: Catalog) -> None:
+        """Apply the catalog; with ``projects``, the key keeps ``contextId``.
+
+        A catalog discovered with a single token says ``["callId"]``; reused
+        with several projects, whose callIds may repeat, it would let an
+        upserting target overwrite one project's row with another's.
+        """
+        keys = tuple(self.primary_keys or ())
+        super().apply_catalog(catalog)
+        if "contextId" in keys and "contextId" not in (self.primary_keys or ()):
+            self.logger.warning(
+                "The catalog gives stream '%s' the key %s; with projects the key is "
+                "%s (callIds may repeat across projects). Discover the catalog "
+                "again to silence this.",
+                self.name,
+                list(self.primary_keys or ()),
+                list(keys),
+            )
+            self.primary_keys = keys
+            # The mapper and the SCHEMA message read the key from the catalog.
+            entry = catalog.get_stream(self.tap_stream_id)
+            if entry is not None:
+                entry.key_properties = list(keys)
+                entry.metadata.root.table_key_properties = list(keys)
 
     def context_id(self, project: str) -> str | None:
         """The project's contextId, as its token names it (None if it doesn't)."""

@@ -272,6 +272,14 @@ def _check_projects(config: t.Mapping[str, t.Any], errors: list[str]) -> list[Pr
                 f"{where}: holds spaces or control characters inside; copy the "
                 "token again from Project Settings (its value is not shown)",
             )
+        elif not project.token.isascii():
+            # A JWT is ASCII; "smart quotes" from a word processor are not, and
+            # an HTTP header cannot carry them.
+            errors.append(
+                f"{where}: holds characters that are not ASCII (curly quotes?); "
+                "copy the token again from Project Settings (its value is not "
+                "shown)",
+            )
     return found
 
 

@@ -134,6 +134,29 @@ def test_several_projects_each_keep_their_own_bookmark_and_tag_their_rows(two_pr
     assert bookmark(again.last_state, "sales") == int(sales[-1]["callId"])
 
 
+def test_a_catalog_discovered_with_one_token_keeps_contextid_in_the_key(
+    two_projects, caplog
+):
+    from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
+
+    sim, _, _ = two_projects
+    single = {"api_url": sim.url, "jwt_token": "tok-sales"}
+    catalog = TapVoicegain(config=single).catalog_dict
+    assert list(catalog["streams"][0]["key_properties"]) == ["callId"]
+    config = {
+        "api_url": sim.url,
+        "projects": [
+            {"name": "sales", "jwt_token": "tok-sales"},
+            {"name": "support", "jwt_token": "tok-support"},
+        ],
+    }
+    with caplog.at_level("WARNING"):
+        run = run_tap(config, catalog=catalog)
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")
+    assert schema["key_properties"] == ["contextId", "callId"]
+    assert any("Discover the catalog again" in r.getMessage() for r in caplog.records)
+
+
 def test_one_failing_project_does_not_lose_the_others(two_projects):
     sim, sales, support = two_projects
     config = {

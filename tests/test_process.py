@@ -173,9 +173,10 @@ def test_test_mode_reports_a_success_with_one_record(tmp_path):
         )
     assert done.returncode == 0
     messages = parse_messages(done.stdout)
-    # The SDK's --test selects every stream, transcripts too: one record each.
-    calls_only = [m for m in messages if m.get("stream") == "calls"]
-    ids, _ = records_and_bookmark(calls_only)
+    # Only the selected streams: transcripts (opt-in) send no request.
+    assert {m.get("stream") for m in messages if m["type"] != "STATE"} == {"calls"}
+    assert sim.requests_to("transcript") == []
+    ids, _ = records_and_bookmark(messages)
     assert ids == [int(calls[0]["callId"])]
     err = done.stderr.decode()
     assert "exported 1 calls" in err

@@ -196,6 +196,7 @@ def test_dry_run_stops_at_one_transcript_over_all_projects(caplog):
         }
         tap = TapVoicegain(config=config, state={}, setup_mapper=True)
         stream = tap.streams["transcripts"]
+        stream.selected = True  # as a catalog selecting it would
         with (
             contextlib.redirect_stdout(io.TextIOWrapper(io.BytesIO())),
             caplog.at_level(logging.INFO),
@@ -229,6 +230,7 @@ def test_dry_run_ends_at_a_late_transcript_as_a_success(caplog):
     with VoicegainSimulator(calls, token=TOKEN) as sim:
         config = {"jwt_token": TOKEN, "api_url": sim.url, **FAST}
         tap = TapVoicegain(config=config, state=state, setup_mapper=True)
+        tap.streams["transcripts"].selected = True  # as a catalog selecting it would
         out = io.BytesIO()
         text = io.TextIOWrapper(out, write_through=True)
         with (
