@@ -12,7 +12,7 @@ import typing as t
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
@@ -27,6 +27,7 @@ from tap_voicegain import (
 )
 from tap_voicegain import state as tap_state
 from tap_voicegain.client import VoicegainStream
+from tap_voicegain.normalize import RecordError
 from tap_voicegain.output import BufferedMsgSpecWriter
 from tap_voicegain.ratelimit import RateLimits
 from tap_voicegain.streams import CallsStream
@@ -37,6 +38,15 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.plugin_base import _ConfigInput
     from singer_sdk.streams import Stream
+
+# Errors whose message tells the user what to do: shown without a traceback.
+USER_ERRORS = (
+    FatalAPIError,  # the tap's API errors (errors.py) and the SDK's own
+    errors.ProjectsFailedError,
+    tap_state.StateError,
+    batching.BatchConfigError,
+    RecordError,
+)
 
 # After SIGTERM/SIGINT, how long the final STATE may wait for a target that
 # does not read; then the tap ends without it (the last STATE written stands).
@@ -315,18 +325,24 @@ class TapVoicegain(Tap):
         import: importing the tap changes nothing, and a process that runs the
         tap in-process keeps its own GC settings.
         """
-        if state is not None:
-            text = state.read()
-            tap_state.parse_state_text(text, getattr(state, "name", "--state"))
-            state = io.StringIO(text)
-        with gc_policy.tuned_gc():
-            super().invoke(
-                about=about,
-                about_format=about_format,
-                config=config,
-                state=state,
-                catalog=catalog,
-            )
+        try:
+            if state is not None:
+                text = state.read()
+                tap_state.parse_state_text(text, getattr(state, "name", "--state"))
+                state = io.StringIO(text)
+            with gc_policy.tuned_gc():
+                super().invoke(
+                    about=about,
+                    about_format=about_format,
+                    config=config,
+                    state=state,
+                    catalog=catalog,
+                )
+        except USER_ERRORS as exc:
+            # An error the message explains (a token, the state, the API's
+            # answer): the message, not a traceback through the SDK and click.
+            logging.getLogger(cls.name).error("The run failed: %s", exc)  # noqa: TRY400
+            raise SystemExit(1) from None
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:
