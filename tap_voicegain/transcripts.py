@@ -15,6 +15,7 @@ Transcripts are personal data: no log line or error message holds their words.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from http import HTTPStatus
 from urllib.parse import quote
@@ -149,7 +150,7 @@ class TranscriptsStream(VoicegainStream):
                     )
                     return False
                 record, not_ready = self._transcript(call, context)
-                if not_ready is not None:
+                if not_ready is not None and not self._step_over_pending(call):
                     progress.ended_because = f"{not_ready}; the next run asks again"
                     return False
                 if record is not None:
@@ -171,6 +172,28 @@ class TranscriptsStream(VoicegainStream):
                 self.write_state_now()
             progress.maybe_log(self.logger)
         return True
+
+    def _step_over_pending(self, call: dict[str, t.Any]) -> bool:
+        """A transcript not ready for longer than max_processing_hours: step over.
+
+        The call is remembered in the state, as a stuck call is, and its
+        transcript asked for again by each later run until it answers; the
+        walk goes on after it. False: the pass ends before the call.
+        """
+        stuck_calls = self._stuck
+        hours = stuck.processing_hours(call, dt.datetime.now(dt.timezone.utc))
+        if hours is None or hours <= stuck_calls.limit_hours:
+            return False
+        self.logger.warning(
+            "Project %s: the transcript of callId %d (started %s) is still not "
+            "ready after more than max_processing_hours (%g); stepped over and "
+            "remembered in the state: a later run reads it once it is ready",
+            self._progress.project,
+            call["callId"],
+            call.get("startTime"),
+            stuck_calls.limit_hours,
+        )
+        return stuck_calls.step_over(call["callId"])
 
     def _transcript(
         self, call: dict[str, t.Any], context: Context | None

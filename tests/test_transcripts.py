@@ -176,7 +176,8 @@ def test_a_400_ends_the_pass_just_before_that_call(config, calls, caplog):
     with VoicegainSimulator(
         calls, token=TOKEN, transcripts_pending=[pending["saSessionId"]]
     ) as sim:
-        config = {**config, "api_url": sim.url}
+        # The simulator's calls are from 2024: a recent call's transcript waits.
+        config = {**config, "api_url": sim.url, "max_processing_hours": 10**6}
         with caplog.at_level(logging.INFO):
             run = run_transcripts(config)
         ids = [r["callId"] for r in transcript_records(run.messages)]
@@ -198,6 +199,37 @@ def test_a_400_ends_the_pass_just_before_that_call(config, calls, caplog):
         more = [r["callId"] for r in transcript_records(resumed.messages)]
         assert more[0] == int(pending["callId"])
         assert ids + more == [int(c["callId"]) for c in with_transcript(calls)]
+
+
+def test_a_transcript_not_ready_for_too_long_is_stepped_over_and_read_later(
+    config, calls, caplog
+):
+    pending = with_transcript(calls)[5]
+    with VoicegainSimulator(
+        calls, token=TOKEN, transcripts_pending=[pending["saSessionId"]]
+    ) as sim:
+        config = {**config, "api_url": sim.url}  # calls from 2024: > 24 h ago
+        with caplog.at_level(logging.WARNING):
+            run = run_transcripts(config)
+        ids = [r["callId"] for r in transcript_records(run.messages)]
+        everyone = [int(c["callId"]) for c in with_transcript(calls)]
+        assert ids == [i for i in everyone if i != int(pending["callId"])]
+        partition = run.last_state["bookmarks"]["transcripts"]["partitions"][0]
+        assert partition["stuck_call_ids"] == [int(pending["callId"])]
+        assert any(
+            f"callId {pending['callId']}" in r.getMessage()
+            and "max_processing_hours" in r.getMessage()
+            for r in caplog.records
+        )
+        again = run_transcripts(config, run.last_state)  # still not ready
+        assert transcript_records(again.messages) == []
+        sim.set_transcript(pending["saSessionId"], "ready")
+        last = run_transcripts(config, again.last_state)
+        assert [r["callId"] for r in transcript_records(last.messages)] == [
+            int(pending["callId"])
+        ]
+        final = last.last_state["bookmarks"]["transcripts"]["partitions"][0]
+        assert "stuck_call_ids" not in final
 
 
 def test_a_429_is_retried_and_its_wait_counted(sim, config, calls, caplog):
