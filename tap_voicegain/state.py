@@ -156,6 +156,13 @@ def _stream_state(
             (logging.INFO, _adopt_stream_bookmark(stream, partitions, projects))
         )
     stream["partitions"] = partitions
+    if all(p.get("replication_key_value") is None for p in partitions):
+        text = (
+            f"The state of '{name}' holds no bookmark: it starts after "
+            "start_after_call_id, and an append-only target gets those calls "
+            "again. Remove the entry if that is meant."
+        )
+        notes.append((logging.WARNING, text))
     missing = [p for p in projects if not _bookmark_of(partitions, p)]
     strangers = [
         str(p["context"]["project"])

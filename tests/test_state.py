@@ -139,6 +139,26 @@ def test_bookmarks_only_for_projects_not_configured_are_warned_about(
 
 
 @pytest.mark.parametrize(
+    "state",
+    [
+        {"bookmarks": {"calls": {}}},
+        {"bookmarks": {"calls": {"partitions": []}}},
+        {"bookmarks": {"calls": {"partitions": [{"context": {"project": "default"}}]}}},
+    ],
+)
+def test_a_stream_entry_without_any_bookmark_is_warned_about(
+    sim, config, caplog, state
+):
+    with caplog.at_level(logging.WARNING):
+        run = run_tap(config, state=state)
+    assert len(run.records) == len(sim.calls)
+    assert any(
+        "The state of 'calls' holds no bookmark" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "named"),
     [
         ("null", "is null (null), not an object"),
