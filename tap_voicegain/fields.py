@@ -52,6 +52,8 @@ class Field:
     csv: str | None = ""  # "" = same as name; None = not in CSV
     description: str | None = None
     sub: tuple[SubField, ...] = ()
+    # An integer the JSON model sends as numeric text ("10042"); both are read.
+    json_text: bool = False
 
     @property
     def json_key(self) -> str | None:
@@ -90,7 +92,7 @@ QUEUE = (
 FIELDS: tuple[Field, ...] = (
     _f("accountId", "string"),
     _f("contextId", "string", "Voicegain project (context) id."),
-    _f("callId", "integer", "Replication key."),
+    _f("callId", "integer", "Replication key.", json_text=True),
     _f("startTime", "datetime", "RFC 3339, UTC."),
     _f("endTime", "datetime", "RFC 3339, UTC."),
     _f("duration", "integer", "Seconds."),
@@ -115,7 +117,7 @@ FIELDS: tuple[Field, ...] = (
     _f("version", "integer"),
     _f("aivrAppId", "string"),
     _f("aivrSessionId", "string"),
-    _f("originatingCallId", "integer"),
+    _f("originatingCallId", "integer", json_text=True),
     _f("progressPhase", "string"),
     _f("aivrTransferDestType", "string"),
     _f("callCenterCallId", "string"),

@@ -78,6 +78,9 @@ def _decode(
         except UnicodeDecodeError as exc:
             raise ValueError(_not_utf8(exc, response)) from None
         return list(normalizer.iter_csv(text))
+    records = normalizer.from_json_page(body)  # None: the page needs the long way
+    if records is not None:
+        return records
     return [normalizer.from_json(item) for item in _json_array(body, response)]
 
 

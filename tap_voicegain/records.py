@@ -29,6 +29,7 @@ from tap_voicegain.normalize import (
     to_str,
     to_str_list,
 )
+from tap_voicegain.typed import TypedPages
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -122,6 +123,7 @@ class CallNormalizer:
         self.unknown_fields: set[str] = set()
         self._csv_time = CsvTimeParser(csv_timezone)
         self._template = dict.fromkeys(RECORD_FIELDS)
+        self._typed = TypedPages()
         self._empty_nested = (
             {
                 parent: dict.fromkeys(s.name for s in subs)
@@ -132,6 +134,18 @@ class CallNormalizer:
         )
 
     # --- JSON ---
+
+    def from_json_page(self, body: bytes) -> list[dict[str, t.Any]] | None:
+        """Records of a whole JSON page through the typed hot path (``typed.py``).
+
+        None when the page needs :meth:`from_json` call by call: an unknown
+        field, an empty string, a value that does not fit, or not a JSON array.
+        """
+        records = self._typed.records(body)
+        if records is not None and self._empty_nested:
+            for record in records:
+                self._finish(record, {}, {})
+        return records
 
     def from_json(self, raw: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
         """Record from one JSON call object."""
