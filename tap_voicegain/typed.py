@@ -34,24 +34,24 @@ Text = t.Annotated[str, msgspec.Meta(min_length=1)]
 # The items of the list columns, as the model has them. Unknown keys (and, but
 # for sentiments, missing ones) send the page to the per-value path, which reads
 # the other layouts (layouts.py).
-class _Marker(msgspec.Struct, forbid_unknown_fields=True):
+class _Marker(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     time: int
     type: Text
     note: Text | None = None
 
 
-class _Word(msgspec.Struct, forbid_unknown_fields=True):
+class _Word(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     phrase: Text
     freq: int
 
 
-class _Dtmf(msgspec.Struct, forbid_unknown_fields=True):
+class _Dtmf(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     dtmf: Text
     timestamp: int
     channel: Text
 
 
-class _Sentiment(msgspec.Struct, forbid_unknown_fields=True):
+class _Sentiment(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     speaker: Text | None = None
     average: float | None = None
     final: float | None = None
@@ -82,6 +82,7 @@ def _nested_struct(field: Field) -> type[msgspec.Struct]:
         [(sub.name, Text | None, None) for sub in subs],
         rename={sub.name: sub.json for sub in subs},
         forbid_unknown_fields=True,
+        gc=False,
     )
 
 
@@ -107,6 +108,7 @@ def _call_struct() -> type[msgspec.Struct]:
         specs,
         rename={f.name: f.json or f.name for f in json_fields},
         forbid_unknown_fields=True,
+        gc=False,
     )
 
 
