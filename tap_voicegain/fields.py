@@ -30,6 +30,9 @@ Kind = t.Literal[
 
 EXTRA_FIELD = "_extra"  # fields the API sent that this table does not know
 PROJECT_FIELD = "project"  # the configured project a call was read from
+# callId is a signed 64-bit integer in every warehouse: a larger one would move
+# the bookmark past every later call.
+CALL_ID_MAX = 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True)

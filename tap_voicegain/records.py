@@ -14,7 +14,8 @@ import logging
 import typing as t
 
 from tap_voicegain import layouts
-from tap_voicegain.fields import EXTRA_FIELD, FIELDS, RECORD_FIELDS
+from tap_voicegain.csvplan import NESTED, CsvPlan
+from tap_voicegain.fields import CALL_ID_MAX, EXTRA_FIELD, FIELDS, RECORD_FIELDS
 from tap_voicegain.misfits import RawValues
 from tap_voicegain.normalize import (
     BadValue,
@@ -59,9 +60,6 @@ FAST_TYPES: dict[str, type] = {
     "boolean": bool,
     "object": dict,
 }
-# callId is a signed 64-bit integer in every warehouse: a larger one would move
-# the bookmark past every later call.
-CALL_ID_MAX = 2**63 - 1
 
 # JSON key -> (record field, converter or None for agent/queue, type kept as is).
 JSON_PLAN: dict[str, tuple[str, Converter | None, type | None]] = {
@@ -74,21 +72,13 @@ JSON_PLAN: dict[str, tuple[str, Converter | None, type | None]] = {
     if field.json_key is not None
 }
 
-# Nested objects (agent, queue): record sub-field names, JSON sub-keys, CSV columns.
-NESTED = {field.name: field.sub for field in FIELDS if field.kind == "nested"}
+# Nested objects (agent, queue): record sub-field names, JSON sub-keys.
 NESTED_JSON_PAIRS = {
     parent: tuple((sub.name, sub.json) for sub in subs)
     for parent, subs in NESTED.items()
 }
 NESTED_JSON_KEYS = {
     parent: frozenset(sub.json for sub in subs) for parent, subs in NESTED.items()
-}
-NESTED_CSV_COLUMNS = {
-    sub.csv: (parent, sub.name) for parent, subs in NESTED.items() for sub in subs
-}
-# CSV column -> kind of its field (the nested columns are in NESTED_CSV_COLUMNS).
-CSV_KINDS = {
-    field.csv_column: field.kind for field in FIELDS if field.csv_column is not None
 }
 
 
@@ -227,7 +217,7 @@ class CallNormalizer:
             header = next(rows, None)
             if not header:
                 return
-            plan = _CsvPlan(header, self._csv_time)
+            plan = CsvPlan(header, self._csv_time, CONVERTERS)
             self._warn_duplicates(plan)
             width = len(header)
             for line_no, row in enumerate(rows, start=2):
@@ -241,33 +231,22 @@ class CallNormalizer:
                     raise ValueError(msg)
                 kept: dict[str, t.Any] = {}
                 record = self._csv_record(row, plan, kept)
-                extra = {name: row[i] for i, name in plan.extra if row[i] != ""}
-                yield self._finish(record, extra, kept)
+                extra = plan.extra_cells(row) if plan.extra else {}
+                if extra or kept or self._empty_nested:
+                    self._finish(record, extra, kept)
+                yield record
         except csv.Error as exc:  # only the reader raises it
             msg = f"CSV that does not parse at line {rows.line_num}: {exc}"
             raise ValueError(msg) from None
 
-    def _csv_record(  # noqa: C901 - one loop per cell kind, kept flat for speed
-        self, row: list[str], plan: _CsvPlan, kept: dict[str, t.Any]
+    def _csv_record(
+        self, row: list[str], plan: CsvPlan, kept: dict[str, t.Any]
     ) -> dict[str, t.Any]:
         call_id = self._call_id(row[plan.call_index])
         record = self._template.copy()
-        # Grouped by kind so the common cells (text, plain digits) take no call.
-        for index, field in plan.text:
-            value = row[index]
-            if value:
-                record[field] = value
-        for index, field in plan.integers:
-            value = row[index]
-            if value:
-                if value.isdigit() and value.isascii():  # isdigit alone takes "٩"
-                    record[field] = int(value)
-                    continue
-                try:
-                    record[field] = to_int(value)
-                except BadValue as bad:
-                    self.raw.misfit(call_id, plan.header[index], value, bad)
-                    kept[plan.header[index]] = value
+        # The common cells (text, plain digits) in bulk; the others one by one.
+        if not plan.fill(record, row):
+            self._csv_integers(call_id, row, plan, record, kept)
         for index, field, conv in plan.other:
             value = row[index]
             if value:
@@ -277,11 +256,26 @@ class CallNormalizer:
                     self.raw.misfit(call_id, plan.header[index], value, bad)
                     record[field] = bad.partial
                     kept[plan.header[index]] = value
-        for parent, cells in plan.nested:
-            record[parent] = _nested_cells(row, parent, cells)
         return record
 
-    def _warn_duplicates(self, plan: _CsvPlan) -> None:
+    def _csv_integers(
+        self,
+        call_id: int,
+        row: list[str],
+        plan: CsvPlan,
+        record: dict[str, t.Any],
+        kept: dict[str, t.Any],
+    ) -> None:
+        for index, field in plan.integers:
+            value = row[index]
+            if value:
+                try:
+                    record[field] = to_int(value)
+                except BadValue as bad:
+                    self.raw.misfit(call_id, plan.header[index], value, bad)
+                    kept[plan.header[index]] = value
+
+    def _warn_duplicates(self, plan: CsvPlan) -> None:
         """One WARNING per run for each column the header has more than once."""
         for column, names in plan.duplicates.items():
             if column not in self._warned_headers:
@@ -343,62 +337,3 @@ def _allow_cells_up_to(size: int) -> None:
     wanted = min(size + 1, 2**31 - 1)
     if csv.field_size_limit() < wanted:
         csv.field_size_limit(wanted)
-
-
-def _nested_cells(
-    row: list[str], parent: str, cells: list[tuple[int, str]]
-) -> dict[str, t.Any] | None:
-    """``agent``/``queue`` from their dotted columns; None when all are empty."""
-    obj: dict[str, t.Any] = dict.fromkeys(sub.name for sub in NESTED[parent])
-    found = False
-    for index, sub in cells:
-        value = row[index]
-        if value:
-            obj[sub] = value
-            found = True
-    return obj if found else None
-
-
-class _CsvPlan:
-    """How each column of one CSV header becomes part of a record."""
-
-    def __init__(self, header: list[str], csv_time: Converter) -> None:
-        if "callId" not in header:
-            shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")  # noqa: PLR2004
-            msg = f"the CSV header has no callId column (columns: {shown})"
-            raise ValueError(msg)
-        self.header = header
-        self.call_index = header.index("callId")
-        self.text: list[tuple[int, str]] = []
-        self.integers: list[tuple[int, str]] = []
-        self.other: list[tuple[int, str, Converter]] = []
-        nested: dict[str, list[tuple[int, str]]] = {}
-        self.extra: list[tuple[int, str]] = []
-        # A column met again: the first one feeds the record (it is where the
-        # guide puts it), the others go to _extra as "name#2", "name#3", ...
-        self.duplicates: dict[str, list[str]] = {}
-        seen: set[str] = set()
-        for index, column in enumerate(header):
-            if column in seen:
-                names = self.duplicates.setdefault(column, [])
-                names.append(f"{column}#{len(names) + 2}")
-                self.extra.append((index, names[-1]))
-                continue
-            seen.add(column)
-            kind = CSV_KINDS.get(column)
-            if kind == "string":
-                self.text.append((index, column))
-            elif kind == "integer":
-                self.integers.append((index, column))
-            elif kind == "datetime":
-                self.other.append((index, column, csv_time))
-            elif kind == "boolean":
-                self.other.append((index, column, to_bool))
-            elif kind is not None:
-                self.other.append((index, column, CONVERTERS[kind]))
-            elif column in NESTED_CSV_COLUMNS:
-                parent, field = NESTED_CSV_COLUMNS[column]
-                nested.setdefault(parent, []).append((index, field))
-            else:
-                self.extra.append((index, column))
-        self.nested = list(nested.items())

@@ -18,14 +18,17 @@ import typing as t
 import msgspec
 from msgspec.structs import asdict
 
-from tap_voicegain.fields import EXTRA_FIELD, FIELDS, PROJECT_FIELD, RECORD_FIELDS
+from tap_voicegain.fields import (
+    CALL_ID_MAX,
+    EXTRA_FIELD,
+    FIELDS,
+    PROJECT_FIELD,
+    RECORD_FIELDS,
+)
 from tap_voicegain.normalize import BadValue, to_datetime
 
 if t.TYPE_CHECKING:
     from tap_voicegain.fields import Field, SubField
-
-# callId is a signed 64-bit integer in every warehouse (records.CALL_ID_MAX).
-CALL_ID_MAX = 2**63 - 1
 
 # An empty string is null in a record: such a page takes the per-value path.
 Text = t.Annotated[str, msgspec.Meta(min_length=1)]

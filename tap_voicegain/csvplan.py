@@ -1,0 +1,135 @@
+"""How the columns of one CSV header feed a record: planned once per page.
+
+The plan groups the columns by kind so that the common cells of a row (text,
+plain digits, the dotted ``agent.*``/``queue.*`` columns) are moved into the
+record in bulk, by C code (``itemgetter``, ``compress``), and only the cells
+that need a converter take a Python call each (``records.py``).
+"""
+
+from __future__ import annotations
+
+import operator
+import typing as t
+from itertools import compress
+
+from tap_voicegain.fields import FIELDS
+from tap_voicegain.normalize import to_bool
+
+if t.TYPE_CHECKING:
+    from tap_voicegain.normalize import Converter
+
+Cells = t.Callable[[list[str]], tuple[str, ...]]
+
+# Nested objects (agent, queue): record sub-field names, CSV columns.
+NESTED = {field.name: field.sub for field in FIELDS if field.kind == "nested"}
+NESTED_CSV_COLUMNS = {
+    sub.csv: (parent, sub.name) for parent, subs in NESTED.items() for sub in subs
+}
+# CSV column -> kind of its field (the nested columns are in NESTED_CSV_COLUMNS).
+CSV_KINDS = {
+    field.csv_column: field.kind for field in FIELDS if field.csv_column is not None
+}
+
+
+def cells_at(indexes: list[int]) -> Cells:
+    """A function giving the cells of a row at ``indexes``, always as a tuple."""
+    if not indexes:
+        return lambda _row: ()
+    if len(indexes) == 1:  # itemgetter of one index answers the cell, not a tuple
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return operator.itemgetter(*indexes)
+
+
+class CsvPlan:
+    """How each column of one CSV header becomes part of a record."""
+
+    def __init__(
+        self,
+        header: list[str],
+        csv_time: Converter,
+        converters: dict[str, Converter],
+    ) -> None:
+        """Plan ``header``; ``converters`` maps each kind to its converter.
+
+        Raises:
+            ValueError: the header has no ``callId`` column.
+        """
+        if "callId" not in header:
+            shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")  # noqa: PLR2004
+            msg = f"the CSV header has no callId column (columns: {shown})"
+            raise ValueError(msg)
+        self.header = header
+        self.call_index = header.index("callId")
+        text: list[tuple[int, str]] = []
+        self.integers: list[tuple[int, str]] = []
+        self.other: list[tuple[int, str, Converter]] = []
+        nested: dict[str, list[tuple[int, str]]] = {}
+        self.extra: list[tuple[int, str]] = []
+        # A column met again: the first one feeds the record (it is where the
+        # guide puts it), the others go to _extra as "name#2", "name#3", ...
+        self.duplicates: dict[str, list[str]] = {}
+        seen: set[str] = set()
+        for index, column in enumerate(header):
+            if column in seen:
+                names = self.duplicates.setdefault(column, [])
+                names.append(f"{column}#{len(names) + 2}")
+                self.extra.append((index, names[-1]))
+                continue
+            seen.add(column)
+            kind = CSV_KINDS.get(column)
+            if kind == "string":
+                text.append((index, column))
+            elif kind == "integer":
+                self.integers.append((index, column))
+            elif kind == "datetime":
+                self.other.append((index, column, csv_time))
+            elif kind == "boolean":
+                self.other.append((index, column, to_bool))
+            elif kind is not None:
+                self.other.append((index, column, converters[kind]))
+            elif column in NESTED_CSV_COLUMNS:
+                parent, field = NESTED_CSV_COLUMNS[column]
+                nested.setdefault(parent, []).append((index, field))
+            else:
+                self.extra.append((index, column))
+        self.text_names = tuple(name for _, name in text)
+        self.text_cells = cells_at([index for index, _ in text])
+        self.integer_names = tuple(name for _, name in self.integers)
+        self.integer_cells = cells_at([index for index, _ in self.integers])
+        self.nested = [
+            (
+                parent,
+                tuple(name for _, name in cells),
+                cells_at([index for index, _ in cells]),
+                dict.fromkeys(sub.name for sub in NESTED[parent]),
+            )
+            for parent, cells in nested.items()
+        ]
+
+    def fill(self, record: dict[str, t.Any], row: list[str]) -> bool:
+        """Text, nested and plain-digit cells of ``row`` into ``record``.
+
+        An empty cell leaves the record's null. False when an integer cell is
+        not plain ASCII digits: the caller reads the integers one by one.
+        """
+        cells = self.text_cells(row)
+        # compress keeps the (name, cell) pairs whose cell is not empty.
+        record.update(compress(zip(self.text_names, cells, strict=True), cells))
+        for parent, names, nested_cells, empty in self.nested:
+            cells = nested_cells(row)
+            if any(cells):  # all empty: the object is null
+                obj = empty.copy()
+                obj.update(compress(zip(names, cells, strict=True), cells))
+                record[parent] = obj
+        cells = self.integer_cells(row)
+        digits = "".join(cells)
+        if digits.isdigit() and digits.isascii():  # isdigit alone takes "٩" and "²"
+            filled = compress(self.integer_names, cells)
+            record.update(zip(filled, map(int, filter(None, cells)), strict=True))
+            return True
+        return not digits  # all empty, or some need a closer look
+
+    def extra_cells(self, row: list[str]) -> dict[str, str]:
+        """The non-empty cells of the columns the field table does not know."""
+        return {name: row[i] for i, name in self.extra if row[i] != ""}
