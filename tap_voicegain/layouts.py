@@ -86,7 +86,7 @@ def markers_cell(value: str) -> Items:
     parts: list[list[str]] = []
     for chunk in value.split("|"):
         head, comma, _ = chunk.partition(",")
-        if not (comma and _digits(head)):
+        if not (comma and head.isdigit() and head.isascii()):  # _digits, inlined
             if not parts:
                 raise ValueError(chunk)
             parts[-1][2] += "|" + chunk
@@ -150,7 +150,7 @@ def words_cell(value: str) -> Items:
     out = []
     for chunk in value.split("|"):
         phrase, comma, freq = chunk.rpartition(",")
-        if comma and _digits(freq):
+        if comma and freq.isdigit() and freq.isascii():  # _digits, inlined
             out.append({"phrase": phrase or None, "freq": int(freq)})
         elif comma and _digits(freq.strip()):
             out.append({"phrase": phrase or None, "freq": int(freq.strip())})

@@ -133,8 +133,13 @@ def to_int(value: t.Any) -> int | None:  # noqa: ANN401
 def to_float(value: t.Any) -> float | None:  # noqa: ANN401
     """Float from a number or a numeric string (never NaN or infinity)."""
     kind = type(value)
-    if kind is float or kind is int:
-        number = float(value)
+    if kind is float:
+        number = t.cast("float", value)
+    elif kind is int:
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of over 308 digits
+            number = math.inf
     elif value is None or value == "":
         return None
     elif kind is str and _NUMBER.fullmatch(value):
@@ -313,16 +318,20 @@ _CSV_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}) ([AaPp][Mm])")
 class CsvTimeParser:
     """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
 
-    Calls of one export share few days, so each day is checked against the
-    calendar once and remembered: the hot path of CSV exports.
+    Calls of one export share few days, and a day has 86,400 clock readings:
+    each day and each reading is checked once and remembered (the hot path of
+    CSV exports). Both caches are cleared when full.
     """
 
     expected = "a time like 05-12-2024 6:15:45 PM"
+    remembered = 100_000  # days, and clock readings, at most
 
     def __init__(self, zone_name: str) -> None:
         """Read times as wall-clock times in ``zone_name`` (IANA)."""
         self.zone: dt.tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
         self._days: dict[str, tuple[tuple[int, int, int], str]] = {}
+        # "6:15:45 PM" -> ((18, 15, 45), "T18:15:45+00:00")
+        self._clocks: dict[str, tuple[tuple[int, int, int], str]] = {}
 
     def __call__(self, value: t.Any) -> str | None:  # noqa: ANN401
         """RFC 3339 UTC text of one cell; None for an empty cell."""
@@ -330,14 +339,16 @@ class CsvTimeParser:
             return None
         if "T" in value:  # tolerate RFC 3339 should the API switch
             return to_datetime(value)
-        try:
-            day, _, clock = value.partition(" ")
-            (ymd, day_text), hms = self._day(day), self._clock(clock)
-        except ValueError:
-            raise BadValue(self.expected) from None
+        day, _, clock = value.partition(" ")
+        known_day, known_clock = self._days.get(day), self._clocks.get(clock)
+        if known_day is None or known_clock is None:
+            try:
+                known_day, known_clock = self._day(day), self._clock(clock)
+            except ValueError:
+                raise BadValue(self.expected) from None
         if self.zone is UTC:
-            return f"{day_text}T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
-        return _utc_text(dt.datetime(*ymd, *hms, tzinfo=self.zone))
+            return known_day[1] + known_clock[1]
+        return _utc_text(dt.datetime(*known_day[0], *known_clock[0], tzinfo=self.zone))
 
     def _day(self, day: str) -> tuple[tuple[int, int, int], str]:
         known = self._days.get(day)
@@ -347,26 +358,42 @@ class CsvTimeParser:
                 raise ValueError(day)
             month, mday, year = match.groups()
             date = dt.date(int(year), int(month), int(mday))  # checks the calendar
+            if len(self._days) >= self.remembered:
+                self._days.clear()
             known = self._days[day] = ((date.year, date.month, date.day), str(date))
         return known
 
-    @staticmethod
-    def _clock(clock: str) -> tuple[int, int, int]:
-        # Not remembered: clock readings rarely repeat within an export.
-        match = _CSV_CLOCK.fullmatch(clock)
-        if match is None:
-            raise ValueError(clock)
-        hour, minute, second, half = match.groups()
-        hour_num, minute_num, second_num = int(hour), int(minute), int(second)
-        half = half.upper()
-        if (
-            half not in {"AM", "PM"}
-            or not 1 <= hour_num <= 12  # noqa: PLR2004
-            or not 0 <= minute_num <= 59  # noqa: PLR2004
-            or not 0 <= second_num <= 59  # noqa: PLR2004
-        ):
-            raise ValueError(clock)
-        return hour_num % 12 + (12 if half == "PM" else 0), minute_num, second_num
+    def _clock(self, clock: str) -> tuple[tuple[int, int, int], str]:
+        known = self._clocks.get(clock)
+        if known is None:
+            hms = _read_clock(clock)
+            if len(self._clocks) >= self.remembered:
+                self._clocks.clear()
+            text = f"T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
+            known = self._clocks[clock] = (hms, text)
+        return known
+
+
+def _read_clock(clock: str) -> tuple[int, int, int]:
+    """Hours (0-23), minutes and seconds of ``h:mm:ss AM/PM``.
+
+    Raises:
+        ValueError: not such a clock reading.
+    """
+    match = _CSV_CLOCK.fullmatch(clock)
+    if match is None:
+        raise ValueError(clock)
+    hour, minute, second, half = match.groups()
+    hour_num, minute_num, second_num = int(hour), int(minute), int(second)
+    half = half.upper()
+    if (
+        half not in {"AM", "PM"}
+        or not 1 <= hour_num <= 12  # noqa: PLR2004
+        or not 0 <= minute_num <= 59  # noqa: PLR2004
+        or not 0 <= second_num <= 59  # noqa: PLR2004
+    ):
+        raise ValueError(clock)
+    return hour_num % 12 + (12 if half == "PM" else 0), minute_num, second_num
 
 
 # --- lists and objects ---

@@ -13,6 +13,7 @@ None for such a page. Both paths write the same records
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 import msgspec
@@ -89,6 +90,7 @@ def _nested_struct(field: Field) -> type[msgspec.Struct]:
     )
 
 
+@functools.cache  # built once, at the first normaliser
 def _call_struct() -> type[msgspec.Struct]:
     """One call of the JSON model, fields in record order, JSON keys as renames."""
     json_fields = [field for field in FIELDS if field.json_key is not None]
