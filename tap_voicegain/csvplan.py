@@ -63,6 +63,7 @@ class CsvPlan:
         self.call_index = header.index("callId")
         text: list[tuple[int, str]] = []
         self.integers: list[tuple[int, str]] = []
+        self.lists: list[tuple[int, str]] = []  # a|b|c: no cell is a misfit
         self.other: list[tuple[int, str, Converter]] = []
         nested: dict[str, list[tuple[int, str]]] = {}
         self.extra: list[tuple[int, str]] = []
@@ -82,6 +83,8 @@ class CsvPlan:
                 text.append((index, column))
             elif kind == "integer":
                 self.integers.append((index, column))
+            elif kind == "strings":
+                self.lists.append((index, column))
             elif kind == "datetime":
                 self.other.append((index, column, csv_time))
             elif kind == "boolean":

@@ -247,6 +247,10 @@ class CallNormalizer:
         # The common cells (text, plain digits) in bulk; the others one by one.
         if not plan.fill(record, row):
             self._csv_integers(call_id, row, plan, record, kept)
+        for index, field in plan.lists:
+            value = row[index]
+            if value:
+                record[field] = value.split("|")  # normalize.to_str_list, inlined
         for index, field, conv in plan.other:
             value = row[index]
             if value:
