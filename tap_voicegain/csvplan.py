@@ -71,6 +71,9 @@ class CsvPlan:
         # guide puts it), the others go to _extra as "name#2", "name#3", ...
         self.duplicates: dict[str, list[str]] = {}
         seen: set[str] = set()
+        # Kinds whose cells need no converter call (records.py reads them).
+        groups = {"string": text, "integer": self.integers, "strings": self.lists}
+        convert = {**converters, "datetime": csv_time, "boolean": to_bool}
         for index, column in enumerate(header):
             if column in seen:
                 names = self.duplicates.setdefault(column, [])
@@ -79,18 +82,11 @@ class CsvPlan:
                 continue
             seen.add(column)
             kind = CSV_KINDS.get(column)
-            if kind == "string":
-                text.append((index, column))
-            elif kind == "integer":
-                self.integers.append((index, column))
-            elif kind == "strings":
-                self.lists.append((index, column))
-            elif kind == "datetime":
-                self.other.append((index, column, csv_time))
-            elif kind == "boolean":
-                self.other.append((index, column, to_bool))
+            group = groups.get(kind)  # type: ignore[arg-type]
+            if group is not None:
+                group.append((index, column))
             elif kind is not None:
-                self.other.append((index, column, converters[kind]))
+                self.other.append((index, column, convert[kind]))
             elif column in NESTED_CSV_COLUMNS:
                 parent, field = NESTED_CSV_COLUMNS[column]
                 nested.setdefault(parent, []).append((index, field))

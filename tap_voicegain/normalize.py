@@ -312,7 +312,6 @@ def _remember_clock(clock: str) -> bool:
 
 # ASCII digits only: int() also reads "٩", " 5" and "5_0".
 _CSV_DAY = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
-_CSV_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}) ([AaPp][Mm])")
 
 
 class CsvTimeParser:
@@ -377,20 +376,27 @@ class CsvTimeParser:
 def _read_clock(clock: str) -> tuple[int, int, int]:
     """Hours (0-23), minutes and seconds of ``h:mm:ss AM/PM``.
 
+    No regex: this runs for each new reading of a long export.
+
     Raises:
         ValueError: not such a clock reading.
     """
-    match = _CSV_CLOCK.fullmatch(clock)
-    if match is None:
-        raise ValueError(clock)
-    hour, minute, second, half = match.groups()
-    hour_num, minute_num, second_num = int(hour), int(minute), int(second)
+    hms, _, half = clock.partition(" ")
+    hour, minute, second = hms.split(":")  # not three parts: ValueError
+    digits = hour + minute + second
     half = half.upper()
     if (
-        half not in {"AM", "PM"}
-        or not 1 <= hour_num <= 12  # noqa: PLR2004
-        or not 0 <= minute_num <= 59  # noqa: PLR2004
-        or not 0 <= second_num <= 59  # noqa: PLR2004
+        not (digits.isascii() and digits.isdigit())  # isdigit alone takes "٩"
+        or not (0 < len(hour) <= 2 and 0 < len(minute) <= 2 and 0 < len(second) <= 2)  # noqa: PLR2004
+        or half not in {"AM", "PM"}
+        or not half.isascii()
+    ):
+        raise ValueError(clock)
+    hour_num, minute_num, second_num = int(hour), int(minute), int(second)
+    if (
+        not 1 <= hour_num <= 12  # noqa: PLR2004
+        or minute_num > 59  # noqa: PLR2004
+        or second_num > 59  # noqa: PLR2004
     ):
         raise ValueError(clock)
     return hour_num % 12 + (12 if half == "PM" else 0), minute_num, second_num

@@ -85,6 +85,46 @@ def test_csv_clock_readings_are_remembered_per_half_of_the_day():
         parser("02-30-2024 6:15:45 PM")
 
 
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("05-12-2024 6:5:4 pm", "2024-05-12T18:05:04+00:00"),
+        ("05-12-2024 06:05:04 Am", "2024-05-12T06:05:04+00:00"),
+        ("05-12-2024 12:59:59 AM", "2024-05-12T00:59:59+00:00"),
+        ("05-12-2024 12:00:00 PM", "2024-05-12T12:00:00+00:00"),
+    ],
+)
+def test_csv_clock_readings_in_any_case_and_digit_count(cell, expected):
+    assert CsvTimeParser("UTC")(cell) == expected
+
+
+@pytest.mark.parametrize(
+    "clock",
+    [
+        "6:15:45  PM",
+        "6:15:45 PM ",
+        "6:15:45PM",
+        "6:15 PM",
+        "6:15:45:00 PM",
+        "6::45 PM",
+        "006:15:45 PM",
+        "6:015:45 PM",
+        "0:15:45 PM",
+        "13:15:45 PM",
+        "6:60:45 PM",
+        "6:15:60 PM",
+        "6:15:45 XM",
+        "6:15:45 \u0391M",  # GREEK CAPITAL ALPHA
+        "\u0666:15:45 PM",  # ARABIC-INDIC DIGIT SIX
+        "+6:15:45 PM",
+        " 6:15:45 PM",
+    ],
+)
+def test_csv_clock_readings_out_of_the_layout_are_refused(clock):
+    with pytest.raises(BadValue):
+        CsvTimeParser("UTC")(f"05-12-2024 {clock}")
+
+
 def test_csv_time_caches_stay_right_when_they_are_cleared():
     parser = CsvTimeParser("America/Chicago")
     parser.remembered = 2
