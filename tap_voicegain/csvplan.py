@@ -1,24 +1,21 @@
 """How the columns of one CSV header feed a record: planned once per page.
 
 The plan groups the columns by kind so that the common cells of a row (text,
-plain digits, the dotted ``agent.*``/``queue.*`` columns) are moved into the
-record in bulk, by C code (``itemgetter``, ``compress``), and only the cells
-that need a converter take a Python call each (``records.py``).
+plain digits, lists, the dotted ``agent.*``/``queue.*`` columns) are copied by
+plain loops in ``records.py``, and only the cells that need a converter take a
+call each. (Bulk copies through ``itemgetter``/``compress`` were measured: more
+instructions per row than these loops.)
 """
 
 from __future__ import annotations
 
-import operator
 import typing as t
-from itertools import compress
 
 from tap_voicegain.fields import FIELDS
 from tap_voicegain.normalize import to_bool
 
 if t.TYPE_CHECKING:
     from tap_voicegain.normalize import Converter
-
-Cells = t.Callable[[list[str]], tuple[str, ...]]
 
 # Nested objects (agent, queue): record sub-field names, CSV columns.
 NESTED = {field.name: field.sub for field in FIELDS if field.kind == "nested"}
@@ -29,16 +26,6 @@ NESTED_CSV_COLUMNS = {
 CSV_KINDS = {
     field.csv_column: field.kind for field in FIELDS if field.csv_column is not None
 }
-
-
-def cells_at(indexes: list[int]) -> Cells:
-    """A function giving the cells of a row at ``indexes``, always as a tuple."""
-    if not indexes:
-        return lambda _row: ()
-    if len(indexes) == 1:  # itemgetter of one index answers the cell, not a tuple
-        index = indexes[0]
-        return lambda row: (row[index],)
-    return operator.itemgetter(*indexes)
 
 
 class CsvPlan:
@@ -92,42 +79,12 @@ class CsvPlan:
                 nested.setdefault(parent, []).append((index, field))
             else:
                 self.extra.append((index, column))
-        self.text_names = tuple(name for _, name in text)
-        self.text_cells = cells_at([index for index, _ in text])
-        self.integer_names = tuple(name for _, name in self.integers)
-        self.integer_cells = cells_at([index for index, _ in self.integers])
+        self.text = text
+        # parent -> its (index, sub-field) cells, and the object of all nulls.
         self.nested = [
-            (
-                parent,
-                tuple(name for _, name in cells),
-                cells_at([index for index, _ in cells]),
-                dict.fromkeys(sub.name for sub in NESTED[parent]),
-            )
+            (parent, cells, dict.fromkeys(sub.name for sub in NESTED[parent]))
             for parent, cells in nested.items()
         ]
-
-    def fill(self, record: dict[str, t.Any], row: list[str]) -> bool:
-        """Text, nested and plain-digit cells of ``row`` into ``record``.
-
-        An empty cell leaves the record's null. False when an integer cell is
-        not plain ASCII digits: the caller reads the integers one by one.
-        """
-        cells = self.text_cells(row)
-        # compress keeps the (name, cell) pairs whose cell is not empty.
-        record.update(compress(zip(self.text_names, cells, strict=True), cells))
-        for parent, names, nested_cells, empty in self.nested:
-            cells = nested_cells(row)
-            if any(cells):  # all empty: the object is null
-                obj = empty.copy()
-                obj.update(compress(zip(names, cells, strict=True), cells))
-                record[parent] = obj
-        cells = self.integer_cells(row)
-        digits = "".join(cells)
-        if digits.isdigit() and digits.isascii():  # isdigit alone takes "٩" and "²"
-            filled = compress(self.integer_names, cells)
-            record.update(zip(filled, map(int, filter(None, cells)), strict=True))
-            return True
-        return not digits  # all empty, or some need a closer look
 
     def extra_cells(self, row: list[str]) -> dict[str, str]:
         """The non-empty cells of the columns the field table does not know."""

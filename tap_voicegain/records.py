@@ -239,14 +239,27 @@ class CallNormalizer:
             msg = f"CSV that does not parse at line {rows.line_num}: {exc}"
             raise ValueError(msg) from None
 
-    def _csv_record(
+    def _csv_record(  # noqa: C901, PLR0912 - one loop per cell kind, flat for speed
         self, row: list[str], plan: CsvPlan, kept: dict[str, t.Any]
     ) -> dict[str, t.Any]:
         call_id = self._call_id(row[plan.call_index])
         record = self._template.copy()
-        # The common cells (text, plain digits) in bulk; the others one by one.
-        if not plan.fill(record, row):
-            self._csv_integers(call_id, row, plan, record, kept)
+        # Grouped by kind so the common cells (text, plain digits) take no call.
+        for index, field in plan.text:
+            value = row[index]
+            if value:
+                record[field] = value
+        for index, field in plan.integers:
+            value = row[index]
+            if value:
+                if value.isdigit() and value.isascii():  # isdigit alone takes "٩"
+                    record[field] = int(value)
+                    continue
+                try:
+                    record[field] = to_int(value)
+                except BadValue as bad:
+                    self.raw.misfit(call_id, plan.header[index], value, bad)
+                    kept[plan.header[index]] = value
         for index, field in plan.lists:
             value = row[index]
             if value:
@@ -260,24 +273,16 @@ class CallNormalizer:
                     self.raw.misfit(call_id, plan.header[index], value, bad)
                     record[field] = bad.partial
                     kept[plan.header[index]] = value
+        for parent, cells, empty in plan.nested:
+            obj = None  # all cells empty: no object
+            for index, sub in cells:
+                value = row[index]
+                if value:
+                    if obj is None:
+                        obj = empty.copy()
+                    obj[sub] = value
+            record[parent] = obj
         return record
-
-    def _csv_integers(
-        self,
-        call_id: int,
-        row: list[str],
-        plan: CsvPlan,
-        record: dict[str, t.Any],
-        kept: dict[str, t.Any],
-    ) -> None:
-        for index, field in plan.integers:
-            value = row[index]
-            if value:
-                try:
-                    record[field] = to_int(value)
-                except BadValue as bad:
-                    self.raw.misfit(call_id, plan.header[index], value, bad)
-                    kept[plan.header[index]] = value
 
     def _warn_duplicates(self, plan: CsvPlan) -> None:
         """One WARNING per run for each column the header has more than once."""
