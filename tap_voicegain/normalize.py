@@ -253,10 +253,9 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
     return _utc_text(moment)
 
 
-# Days and clock readings already checked: the calls of one export share few
-# days, and there are 86,400 clock readings. The day cache is cleared when full.
+# Days already checked against the calendar: the calls of one export share few.
+# Cleared when full.
 _DAYS: set[str] = set()
-_CLOCKS: set[str] = set()
 _DAYS_MAX = 100_000
 _UTC_SUFFIXES = {20: "Z", 25: "+00:00"}
 
@@ -274,7 +273,7 @@ def utc_seconds(value: str) -> str | None:
     day, clock = value[:10], value[11:19]
     if day not in _DAYS and not _remember_day(day):
         return None
-    if clock not in _CLOCKS and not _remember_clock(clock):
+    if not _plain_clock(clock):
         return None
     return value[:19] + "+00:00"
 
@@ -294,7 +293,7 @@ def _remember_day(day: str) -> bool:
     return True
 
 
-def _remember_clock(clock: str) -> bool:
+def _plain_clock(clock: str) -> bool:
     hour, minute, second = clock[:2], clock[3:5], clock[6:]
     digits = hour + minute + second
     if (
@@ -304,10 +303,7 @@ def _remember_clock(clock: str) -> bool:
     ):
         return False
     # Two ASCII digits each: text order is number order.
-    if hour > "23" or minute > "59" or second > "59":
-        return False
-    _CLOCKS.add(clock)
-    return True
+    return hour <= "23" and minute <= "59" and second <= "59"
 
 
 # ASCII digits only: int() also reads "٩", " 5" and "5_0".
@@ -317,20 +313,19 @@ _CSV_DAY = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
 class CsvTimeParser:
     """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
 
-    Calls of one export share few days, and a day has 86,400 clock readings:
-    each day and each reading is checked once and remembered (the hot path of
-    CSV exports). Both caches are cleared when full.
+    Calls of one export share few days, so each day is checked against the
+    calendar once and remembered: the hot path of CSV exports. Clock readings
+    are not remembered: an export of 20,000 calls has some 30,000 different
+    ones, and a cache of them cost more memory and time than it saved.
     """
 
     expected = "a time like 05-12-2024 6:15:45 PM"
-    remembered = 100_000  # days, and clock readings, at most
+    remembered = 100_000  # days at most; the cache is cleared when full
 
     def __init__(self, zone_name: str) -> None:
         """Read times as wall-clock times in ``zone_name`` (IANA)."""
         self.zone: dt.tzinfo = UTC if zone_name == "UTC" else ZoneInfo(zone_name)
         self._days: dict[str, tuple[tuple[int, int, int], str]] = {}
-        # "6:15:45 PM" -> ((18, 15, 45), "T18:15:45+00:00")
-        self._clocks: dict[str, tuple[tuple[int, int, int], str]] = {}
 
     def __call__(self, value: t.Any) -> str | None:  # noqa: ANN401
         """RFC 3339 UTC text of one cell; None for an empty cell."""
@@ -338,16 +333,14 @@ class CsvTimeParser:
             return None
         if "T" in value:  # tolerate RFC 3339 should the API switch
             return to_datetime(value)
-        day, _, clock = value.partition(" ")
-        known_day, known_clock = self._days.get(day), self._clocks.get(clock)
-        if known_day is None or known_clock is None:
-            try:
-                known_day, known_clock = self._day(day), self._clock(clock)
-            except ValueError:
-                raise BadValue(self.expected) from None
+        try:
+            day, _, clock = value.partition(" ")
+            (ymd, day_text), hms = self._day(day), _read_clock(clock)
+        except ValueError:
+            raise BadValue(self.expected) from None
         if self.zone is UTC:
-            return known_day[1] + known_clock[1]
-        return _utc_text(dt.datetime(*known_day[0], *known_clock[0], tzinfo=self.zone))
+            return f"{day_text}T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
+        return _utc_text(dt.datetime(*ymd, *hms, tzinfo=self.zone))
 
     def _day(self, day: str) -> tuple[tuple[int, int, int], str]:
         known = self._days.get(day)
@@ -360,16 +353,6 @@ class CsvTimeParser:
             if len(self._days) >= self.remembered:
                 self._days.clear()
             known = self._days[day] = ((date.year, date.month, date.day), str(date))
-        return known
-
-    def _clock(self, clock: str) -> tuple[tuple[int, int, int], str]:
-        known = self._clocks.get(clock)
-        if known is None:
-            hms = _read_clock(clock)
-            if len(self._clocks) >= self.remembered:
-                self._clocks.clear()
-            text = f"T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
-            known = self._clocks[clock] = (hms, text)
         return known
 
 
