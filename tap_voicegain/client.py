@@ -74,6 +74,12 @@ class VoicegainStream(RESTStream[int]):
         self.failed_projects: dict[
             str, str
         ] = {}  # project -> why; the tap fails the run
+        # One project: callId is unique. Several: nothing in the vendor's docs
+        # promises one callId sequence across projects, so contextId joins the
+        # key of every stream (README, "Several projects").
+        self.primary_keys = (
+            ("contextId", "callId") if self.config.get("projects") else ("callId",)
+        )
         self._fast = FastRecords(self)
         self.batching = False  # records go to batch files, not RECORD messages
         self.records_out = 0  # records handed to the SDK (its --test limit counts)

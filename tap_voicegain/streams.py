@@ -39,14 +39,8 @@ class CallsStream(VoicegainStream):
 
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Set up the record normaliser and the key."""
+        """Set up the record normaliser."""
         super().__init__(*args, **kwargs)
-        # One project: callId is unique. Several: nothing in the vendor's docs
-        # promises one callId sequence across projects, so contextId joins the
-        # key (README, "Several projects").
-        self.primary_keys = (
-            ("contextId", "callId") if self.config.get("projects") else ("callId",)
-        )
         self.normalizer = CallNormalizer(
             csv_timezone=self.config.get("csv_timezone", "UTC"),
             keep_unknown=self.config.get("keep_unknown_fields", True),

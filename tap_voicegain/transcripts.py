@@ -59,10 +59,6 @@ class TranscriptsStream(VoicegainStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Set up the readers, the key and the run's transcript budget."""
         super().__init__(*args, **kwargs)
-        # As for calls: contextId joins the key with several projects.
-        self.primary_keys = (
-            ("contextId", "callId") if self.config.get("projects") else ("callId",)
-        )
         self.normalizer = CallNormalizer(keep_unknown=False)
         self.reader = TranscriptReader(
             with_words=bool(self.config.get("transcript_words", False)),
