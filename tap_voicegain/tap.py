@@ -90,6 +90,8 @@ class TapVoicegain(Tap):
                         secret=True,
                         description="The project's API token (JWT).",
                     ),
+                    # A misspelt key (jwt-token, token) is named, not ignored.
+                    additional_properties=False,
                 ),
             ),
             title="Projects",

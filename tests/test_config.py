@@ -35,6 +35,13 @@ from voicegain_sim import make_jwt
         ({"api_url": "ftp://127.0.0.1/v1"}, "api_url"),
         ({"jwt_token": ""}, "jwt_token"),
         ({"jwt_token": None}, "jwt_token"),
+        (
+            {
+                "jwt_token": None,
+                "projects": [{"name": "a", "jwt_token": "t", "token": "x"}],
+            },
+            "'token' was unexpected",
+        ),
     ],
 )
 def test_bad_settings_fail_before_any_request_naming_the_setting(
