@@ -17,12 +17,11 @@ import time
 import typing as t
 
 from tap_voicegain.tap import TapVoicegain
+from voicegain_sim import VoicegainSimulator, make_jwt
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
-
-    from voicegain_sim import VoicegainSimulator
 
 TOKEN = "sim-token-for-tests"  # the simulator's token, not a secret
 # Retries that take milliseconds, for tests that provoke them.
@@ -214,3 +213,29 @@ def read_until_states(
             assert chunk, "the tap ended early"
             seen += chunk
     return seen
+
+
+@contextlib.contextmanager
+def east_and_west(
+    east_calls: list[dict[str, t.Any]],
+    west_calls: list[dict[str, t.Any]],
+    **settings: t.Any,
+) -> Iterator[tuple[VoicegainSimulator, dict[str, t.Any]]]:
+    """A simulator serving two projects, and a config naming them east and west.
+
+    Each token is a JWT naming its project's contextId, as the API's do.
+    """
+    east = make_jwt(account_id="a", context_id=east_calls[0]["contextId"], exp=None)
+    west = make_jwt(account_id="a", context_id=west_calls[0]["contextId"], exp=None)
+    with VoicegainSimulator(
+        None, token="unused", projects={east: east_calls, west: west_calls}
+    ) as sim:
+        config = {
+            "projects": [
+                {"name": "east", "jwt_token": east},
+                {"name": "west", "jwt_token": west},
+            ],
+            "api_url": sim.url,
+            **settings,
+        }
+        yield sim, config

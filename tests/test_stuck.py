@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from tap_voicegain import stuck as stuck_module
-from tests.helpers import TOKEN, bookmark, partition, run_tap
-from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
+from tests.helpers import TOKEN, bookmark, east_and_west, partition, run_tap
+from voicegain_sim import VoicegainSimulator, make_calls
 
 
 def ids(calls: list[dict]) -> list[int]:
@@ -151,18 +151,7 @@ def test_a_late_call_is_tagged_with_its_own_project():
     east_calls = make_calls(20, seed=67)
     west_calls = make_calls(20, seed=68, first_id=50_000, processing_at=[5])
     stuck = int(west_calls[5]["callId"])
-    east = make_jwt(account_id="a", context_id=east_calls[0]["contextId"], exp=None)
-    west = make_jwt(account_id="a", context_id=west_calls[0]["contextId"], exp=None)
-    with VoicegainSimulator(
-        None, token="unused", projects={east: east_calls, west: west_calls}
-    ) as sim:
-        config = {
-            "projects": [
-                {"name": "east", "jwt_token": east},
-                {"name": "west", "jwt_token": west},
-            ],
-            "api_url": sim.url,
-        }
+    with east_and_west(east_calls, west_calls) as (sim, config):
         first = run_tap(config)
         assert partition(first.last_state, "west")["stuck_call_ids"] == [stuck]
         sim.set_phase(stuck, "DONE")

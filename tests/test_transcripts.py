@@ -9,6 +9,7 @@ import pytest
 
 from tap_voicegain.tap import TapVoicegain
 from tap_voicegain.transcript_records import clock
+from tests.helpers import east_and_west
 from tests.singer_output import run_tap
 from tests.transcript_support import (
     FAST,
@@ -19,7 +20,7 @@ from tests.transcript_support import (
     transcript_records,
     with_transcript,
 )
-from voicegain_sim import VoicegainSimulator, make_calls, make_jwt, make_transcript
+from voicegain_sim import VoicegainSimulator, make_calls, make_transcript
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -357,20 +358,8 @@ def test_filters_apply_to_the_call_list_it_walks(sim, config, calls):
 def test_each_project_has_its_own_bookmark_and_the_budget_spans_them():
     first_calls = make_calls(30, seed=31)
     second_calls = make_calls(30, seed=32)
-    one = make_jwt(account_id="acc", context_id=first_calls[0]["contextId"], exp=None)
-    two = make_jwt(account_id="acc", context_id=second_calls[0]["contextId"], exp=None)
-    with VoicegainSimulator(
-        None, token="unused", projects={one: first_calls, two: second_calls}
-    ) as sim:
-        config = {
-            "projects": [
-                {"name": "east", "jwt_token": one},
-                {"name": "west", "jwt_token": two},
-            ],
-            "api_url": sim.url,
-            "per_page": 10,
-            **FAST,
-        }
+    settings = {"per_page": 10, **FAST}
+    with east_and_west(first_calls, second_calls, **settings) as (_, config):
         run = run_transcripts(config)
         records = transcript_records(run.messages)
         by_project = {

@@ -12,7 +12,7 @@ import pytest
 
 from tap_voicegain.fastpath import FastRecords
 from tap_voicegain.tap import TapVoicegain
-from tests.helpers import run_tap
+from tests.helpers import east_and_west, run_tap
 from tests.transcript_support import (
     FAST,
     bookmark_of,
@@ -22,7 +22,7 @@ from tests.transcript_support import (
     transcript_records,
     with_transcript,
 )
-from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
+from voicegain_sim import VoicegainSimulator, make_calls
 
 TOKEN = "stuck-transcripts-token"
 
@@ -181,19 +181,7 @@ def test_transcripts_per_run_also_counts_the_late_transcripts():
 
 def test_dry_run_stops_at_one_transcript_over_all_projects(caplog):
     east_calls, west_calls = make_calls(20, seed=76), make_calls(20, seed=77)
-    east = make_jwt(account_id="a", context_id=east_calls[0]["contextId"], exp=None)
-    west = make_jwt(account_id="a", context_id=west_calls[0]["contextId"], exp=None)
-    with VoicegainSimulator(
-        None, token="unused", projects={east: east_calls, west: west_calls}
-    ) as sim:
-        config = {
-            "projects": [
-                {"name": "east", "jwt_token": east},
-                {"name": "west", "jwt_token": west},
-            ],
-            "api_url": sim.url,
-            **FAST,
-        }
+    with east_and_west(east_calls, west_calls, **FAST) as (sim, config):
         tap = TapVoicegain(config=config, state={}, setup_mapper=True)
         stream = tap.streams["transcripts"]
         stream.selected = True  # as a catalog selecting it would
