@@ -1,41 +1,44 @@
-"""Errors a user can act on: what failed, the API's own words, never the token."""
+"""Every error class of the tap, in one place.
+
+Errors a user can act on derive from :class:`UserError`: the tap ends the run
+with their message and exit code 1, no traceback. Their messages name the
+culprit (a setting, a project, a callId, a request) and never a token.
+"""
 
 from __future__ import annotations
-
-import datetime as dt
-import email.utils
-import json
-from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_voicegain.redact import redact
 
-TEXT_SHOWN_MAX = 300  # characters of a response body quoted in a message
+class UserError(Exception):
+    """An error whose message tells the user what to do: shown without a traceback."""
 
 
-class TokenRejectedError(FatalAPIError):
+# --- the API's answers ---
+
+
+class APIError(FatalAPIError, UserError):
+    """An answer of the API that the run cannot go past."""
+
+
+class TokenRejectedError(APIError):
     """The API refused the token (401/403): retrying cannot help."""
 
 
-class RetriesExhaustedError(FatalAPIError):
+class RetriesExhaustedError(APIError):
     """A transient failure outlasted every retry."""
 
 
-class BadPageError(FatalAPIError):
+class BadPageError(APIError):
     """A 200 answer whose body is not the export that was asked for."""
 
 
-class ProjectsFailedError(Exception):
-    """Some projects could not be exported; the others were, state included."""
-
-
-class InsecureRedirectError(FatalAPIError):
+class InsecureRedirectError(APIError):
     """The API redirected to a URL the token must not travel to (plain http)."""
 
 
-class CertificateError(FatalAPIError):
+class CertificateError(APIError):
     """The API's TLS certificate is not trusted: retrying cannot help."""
 
 
@@ -43,82 +46,80 @@ class RequestDeadlineError(requests.exceptions.ReadTimeout):
     """An answer still arriving when its request's total time ran out."""
 
 
-def quote_text(text: str, limit: int = TEXT_SHOWN_MAX) -> str:
-    r"""Text sent by a server, safe in one log line: escaped, capped, redacted.
+class NotTheExportError(requests.exceptions.RequestException):
+    """A 200 whose body is not what was asked for (a maintenance page): retried."""
 
-    New lines would forge log lines and escape sequences reach the terminal,
-    so every non-printable character is shown as its Python escape (``\n``,
-    ``\x1b``). Secrets are masked before the text is cut, so a cut never
-    leaves part of one.
+
+class CallRequestError(Exception):
+    """The request about one call (the call itself, its transcript) failed.
+
+    Never stops a run: the call is skipped for this run and remembered
+    (``streams/remembered.py``).
     """
-    text = redact(text)
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+    def __init__(self, why: str, status: int | None = None, path: str = "") -> None:
+        """``why``: status or shape, never the body; ``path``: the request's."""
+        super().__init__(f"{path}: {why}" if path else why)
+        self.why = why
+        self.status = status
+        self.path = path
 
 
-def api_message(response: requests.Response) -> str:
-    """The API's own message from an error body (JSON ``message``) or its text."""
-    text = response.text.strip()
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail"):
-            if isinstance(body.get(key), str):
-                return quote_text(str(body[key]))
-    return quote_text(text) or "(empty body)"
+class NotReadyError(Exception):
+    """What a call emits is not ready yet (its transcript is in progress)."""
 
 
-def request_summary(url: str | None) -> str:
-    """``/path?params`` of a request; the token never travels in the URL."""
-    parts = urlsplit(url or "")
-    params = ", ".join(f"{k}={v}" for k, v in parse_qsl(parts.query))
-    return f"GET {parts.path} with {params or 'no parameters'}"
+class PrefetchCancelledError(Exception):
+    """The stream moved on: the prefetch must not send (another) request."""
 
 
-def request_id(response: requests.Response) -> str:
-    """`` (request id X)`` when the API sent one."""
-    for header in ("X-Request-Id", "X-Amzn-Requestid", "X-Correlation-Id"):
-        if value := response.headers.get(header):
-            return f" (request id {quote_text(value, 100)})"
-    return ""
+# --- the run's inputs ---
 
 
-def describe_response(response: requests.Response) -> str:
-    """One line for an error answer: status, reason, the API's message."""
-    return (
-        f"HTTP {response.status_code} {quote_text(str(response.reason), 100)}: "
-        f"{api_message(response)}"
-        f"{request_id(response)}"
-    )
+class ProjectsFailedError(UserError):
+    """Some projects could not be exported; the others were, state included."""
 
 
-def describe_failure(exc: BaseException) -> str:
-    """One line for a failed attempt: the error answer, or the network error."""
-    response = getattr(exc, "response", None)
-    if response is not None and getattr(response, "status_code", None):
-        return describe_response(response)
-    return f"{type(exc).__name__}: {redact(str(exc))}"
+class StateError(UserError, ValueError):
+    """The state given to the tap cannot be read without guessing."""
 
 
-def retry_after_seconds(response: requests.Response | None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+class BatchConfigError(UserError, ValueError):
+    """A batch_config this tap cannot honour exactly."""
+
+
+class SettingsError(UserError, ValueError):
+    """A setting the run cannot start with (beyond what the JSON schema says)."""
+
+
+# --- values ---
+
+
+class RecordError(UserError, ValueError):
+    """A value from the API that does not fit its column (``strict_values``)."""
+
+    def __init__(self, call_id: object, field: str, shape: str, expected: str) -> None:
+        """Name the call, the field, the value's shape (never its content)."""
+        super().__init__(
+            f"callId {call_id}: field '{field}' has {shape}, expected {expected}"
+        )
+        self.call_id = call_id
+        self.field = field
+
+
+class BadValue(Exception):  # noqa: N818 - a signal, turned into a kept raw value
+    """A converter's answer to a value that does not fit: what was expected."""
+
+    def __init__(self, expected: str, partial: object = None) -> None:
+        """``partial``: what the column gets instead of null (items read)."""
+        super().__init__(expected)
+        self.expected = expected
+        self.partial = partial
+
+
+class UnknownLayout(BadValue):
+    """A value of a column whose layout no document gives, not (fully) read.
+
+    Never stops a run, whatever ``strict_values`` says: a guess about an
+    undocumented layout is no reason to lose calls.
+    """

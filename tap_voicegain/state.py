@@ -1,45 +1,49 @@
-"""The Singer state this tap reads: the shapes it accepts and what it keeps there.
+"""The Singer state: the shapes the tap reads, and each partition's bookkeeping.
 
-A state the tap cannot read with certainty is refused before any request, with
-a message naming the problem: starting again at callId 0 silently would send
-every call twice to an appending target (README "State shapes accepted").
+Reading is forward-compatible: keys and streams this version does not know
+(a later version's, a future SDK's) are carried through unchanged in every
+STATE written. Only a value the tap uses and cannot read without guessing is
+refused, before any request, naming the stream, project and value: starting
+again at callId 0 silently would send every call twice to an appending target.
+
+Each project is a partition with a callId bookmark. Next to it the tap keeps
+the calls it remembered (stepped over while processing, requests that
+failed), :class:`Partition` is the one place that moves the bookmark and
+changes that list; ``streams/walk.py`` writes the STATE after it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import math
 import typing as t
 
-STREAMS = ("calls", "transcripts")  # each keeps a callId bookmark per project
+from tap_voicegain.errors import StateError
+
 REPLICATION_KEY = "callId"
-# Calls stepped over while still processing, per partition, next to the
-# bookmark: emitted by a later run once they finish (README "Stuck calls").
+CALL_ID_MAX = 2**63 - 1
+# Calls stepped over while still processing, or whose own request failed: asked
+# for again by later runs (README "Stuck calls"). Old versions read this list.
 STUCK_KEY = "stuck_call_ids"
-# Keys the SDK itself may leave at the stream level.
-_SDK_STREAM_KEYS = frozenset(
-    {
-        "partitions",
-        "replication_key",
-        "replication_key_value",
-        "progress_markers",
-        "replication_key_signpost",
-        "starting_replication_value",
-    }
-)
+STUCK_DETAILS_KEY = "stuck_calls"  # callId -> {since, attempts, last}
+GIVEN_UP_KEY = "given_up_call_ids"
+GIVEN_UP_KEPT = 1_000  # the most recent ones
 EXAMPLE = (
     '{"bookmarks": {"calls": {"partitions": [{"context": {"project": "default"}, '
     '"replication_key": "callId", "replication_key_value": 123}]}}}'
 )
 _SHOWN_MAX = 200  # characters of a bad value quoted in a message
 
-
-class StateError(ValueError):
-    """The state given to the tap cannot be read without guessing."""
+Notes = list[tuple[int, str]]
 
 
 def _shown(value: t.Any) -> str:  # noqa: ANN401
-    text = json.dumps(value, default=str)
+    try:
+        text = json.dumps(value, default=str)
+    except (ValueError, RecursionError):
+        text = repr(value)
     return text if len(text) <= _SHOWN_MAX else text[:_SHOWN_MAX] + "..."
 
 
@@ -54,16 +58,12 @@ def _kind(value: t.Any) -> str:  # noqa: ANN401
 def parse_state_text(text: str, source: str) -> dict[str, t.Any]:
     """The state in a ``--state`` file: a JSON object, else a clear error.
 
-    Args:
-        text: The file's content.
-        source: The file's name, for messages.
-
     Raises:
         StateError: The file is not JSON, or its JSON is not an object.
     """
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         msg = (
             f"The state file {source} is not JSON ({exc}); expected an object "
             f"like {EXAMPLE}"
@@ -84,23 +84,43 @@ def check_object(value: t.Any, what: str = "The state") -> dict[str, t.Any]:  # 
     return value
 
 
+def call_id_value(value: t.Any, what: str) -> int:  # noqa: ANN401
+    """A callId held in the state: an integer, digits, or an integral float.
+
+    Raises:
+        StateError: anything else, naming ``what``.
+    """
+    number: int | None = None
+    if type(value) is int:
+        number = value
+    elif type(value) is float and math.isfinite(value) and value.is_integer():
+        number = int(value)  # a target that wrote numbers as floats
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    if number is None or not 0 <= number <= CALL_ID_MAX:
+        shown = repr(value) if isinstance(value, (str, int, float)) else _shown(value)
+        msg = (
+            f"{what} is {shown[:_SHOWN_MAX]}; expected a callId (an integer in "
+            f"0..{CALL_ID_MAX}). Fix or remove that state entry."
+        )
+        raise StateError(msg)
+    return number
+
+
 def normalize(
-    state: dict[str, t.Any], projects: list[str]
-) -> tuple[dict[str, t.Any], list[tuple[int, str]]]:
+    state: dict[str, t.Any], projects: list[str], streams: t.Iterable[str]
+) -> tuple[dict[str, t.Any], Notes]:
     """The state in the SDK's shape, and notes for the log.
 
     Honoured: Meltano's ``{"singer_state": ...}`` wrapper (what ``meltano state
-    get`` prints) and a stream-level bookmark when one project is configured.
-    Refused: anything else the tap would have to guess about.
-
-    Args:
-        state: The state as given.
-        projects: The configured project names (the partitions).
+    get`` prints), a stream-level bookmark when one project is configured, a
+    bookmark without its ``replication_key``. Carried through: whatever this
+    version does not know.
 
     Raises:
-        StateError: The state cannot be read without guessing.
+        StateError: A value the tap uses cannot be read without guessing.
     """
-    notes: list[tuple[int, str]] = []
+    notes: Notes = []
     if "singer_state" in state:
         if "bookmarks" in state:
             msg = "The state has both 'singer_state' and 'bookmarks'; keep one."
@@ -111,113 +131,124 @@ def normalize(
         )
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
-        msg = (
-            f"The state's 'bookmarks' is {_kind(bookmarks)}, not an object of streams."
-        )
+        msg = f"The state's 'bookmarks' is {_kind(bookmarks)}, not an object of streams."
         raise StateError(msg)
-    others = sorted(set(bookmarks) - set(STREAMS))
+    ours = list(streams)
+    others = sorted(set(bookmarks) - set(ours))
     if others:
-        msg = (
-            f"The state has bookmarks for stream(s) {', '.join(map(repr, others))}; "
-            f"this tap's streams are {', '.join(map(repr, STREAMS))}. Is it another "
-            "tap's state?"
+        # A typo ("call") or another tap's state: named loudly when no stream of
+        # this tap has a bookmark, since the run then starts from the beginning.
+        level = logging.INFO if set(bookmarks) & set(ours) else logging.WARNING
+        notes.append(
+            (
+                level,
+                f"The state has bookmarks for stream(s) {', '.join(others)}, which "
+                "this version of the tap does not have: kept as they are."
+                + ("" if level == logging.INFO else " No stream of this tap has a "
+                   "bookmark: it starts after start_after_call_id."),
+            )
         )
-        raise StateError(msg)
     new_bookmarks = dict(bookmarks)
-    for name in STREAMS:
+    for name in ours:
         if name in bookmarks:
             new_bookmarks[name] = _stream_state(name, bookmarks[name], projects, notes)
-    new_state = dict(state)
-    new_state["bookmarks"] = new_bookmarks
-    return new_state, notes
+    return {**state, "bookmarks": new_bookmarks}, notes
 
 
 def _stream_state(
     name: str,
     stream: t.Any,  # noqa: ANN401 - any JSON value
     projects: list[str],
-    notes: list[tuple[int, str]],
+    notes: Notes,
 ) -> dict[str, t.Any]:
     if not isinstance(stream, dict):
         msg = f"The state of stream '{name}' is {_kind(stream)}, not an object."
         raise StateError(msg)
-    unknown = sorted(set(stream) - _SDK_STREAM_KEYS)
-    if unknown:
-        msg = (
-            f"The state of stream '{name}' has key(s) "
-            f"{', '.join(map(repr, unknown))}, which this tap does not know. "
-            f"Expected {EXAMPLE}"
-        )
-        raise StateError(msg)
+    stream = dict(stream)
     partitions = _partitions(stream.get("partitions", []), name)
-    _check_replication_key(stream, f"The stream-level bookmark of '{name}'")
     if "replication_key_value" in stream:
+        _check_replication_key(stream, f"The stream-level bookmark of '{name}'", notes)
         notes.append(
-            (logging.INFO, _adopt_stream_bookmark(stream, partitions, projects))
+            (logging.INFO, _adopt_stream_bookmark(name, stream, partitions, projects))
         )
     stream["partitions"] = partitions
     if all(p.get("replication_key_value") is None for p in partitions):
-        text = (
-            f"The state of '{name}' holds no bookmark: it starts after "
-            "start_after_call_id, and an append-only target gets those calls "
-            "again. Remove the entry if that is meant."
+        notes.append(
+            (
+                logging.WARNING,
+                f"The state of '{name}' holds no bookmark: it starts after "
+                "start_after_call_id, and an append-only target gets those calls "
+                "again. Remove the entry if that is meant.",
+            )
         )
-        notes.append((logging.WARNING, text))
-    missing = [p for p in projects if not _bookmark_of(partitions, p)]
+    missing = [p for p in projects if _bookmark_of(partitions, p) is None]
     strangers = [
         str(p["context"]["project"])
         for p in partitions
         if p["context"]["project"] not in projects
     ]
     if missing and strangers:
-        text = (
-            f"The state of '{name}' has bookmarks for project(s) "
-            f"{', '.join(strangers)}, which are not configured; project(s) "
-            f"{', '.join(missing)} have none and start after start_after_call_id. "
-            "Renamed a project? Rename it in the state too."
+        notes.append(
+            (
+                logging.WARNING,
+                f"The state of '{name}' has bookmarks for project(s) "
+                f"{', '.join(strangers)}, which are not configured; project(s) "
+                f"{', '.join(missing)} have none and start after start_after_call_id. "
+                "Renamed a project? Rename it in the state too.",
+            )
         )
-        notes.append((logging.WARNING, text))
     return stream
 
 
 def _partitions(value: t.Any, name: str) -> list[dict[str, t.Any]]:  # noqa: ANN401
     if not isinstance(value, list):
-        msg = f"The state's 'partitions' of stream '{name}' is {_kind(value)}"
-        msg += ", not a list."
+        msg = f"The state's 'partitions' of stream '{name}' is {_kind(value)}, not a list."
         raise StateError(msg)
     seen: set[str] = set()
+    out = []
     for partition in value:
         context = partition.get("context") if isinstance(partition, dict) else None
         if not isinstance(context, dict):
             msg = (
-                f"A partition in the state is {_shown(partition)}; each one must be "
-                '{"context": {"project": name}, "replication_key_value": callId}.'
+                f"A partition in the state is {_shown(partition)} (stream '{name}'); "
+                'each must be {"context": {"project": name}, "replication_key_value": '
+                "callId}."
             )
             raise StateError(msg)
         if set(context) != {"project"} or not isinstance(context["project"], str):
             msg = (
-                f"The state's partition context {_shown(context)} is not "
+                f"The state's partition context {_shown(context)} of '{name}' is not "
                 '{"project": name}: this tap keeps one bookmark per project and '
                 "cannot tell which project it is. Remove the other keys."
             )
             raise StateError(msg)
         project = context["project"]
         if project in seen:
-            msg = f"The state has two partitions for project '{project}'; keep one."
+            msg = f"The state of '{name}' has two partitions for project '{project}'; keep one."
             raise StateError(msg)
         seen.add(project)
-        _check_replication_key(partition, f"The bookmark of project '{project}'")
+        partition = dict(partition)
+        what = f"The state's bookmark for project '{project}' (stream '{name}')"
+        if "replication_key_value" in partition:
+            _check_replication_key(partition, what, [])
         if STUCK_KEY in partition:
-            partition[STUCK_KEY] = _stuck_ids(partition[STUCK_KEY], project)
-    return value
+            partition[STUCK_KEY] = _call_ids(partition[STUCK_KEY], STUCK_KEY, project)
+        out.append(partition)
+    return out
 
 
-def _check_replication_key(state: dict[str, t.Any], what: str) -> None:
-    key = state.get("replication_key", REPLICATION_KEY)
-    if key != REPLICATION_KEY:
-        msg = f"{what} in the state is for replication key {key!r}"
-        msg += "; this tap's is 'callId'."
+def _check_replication_key(entry: dict[str, t.Any], what: str, notes: Notes) -> None:
+    key = entry.get("replication_key")
+    if key is None:
+        notes.append((logging.INFO, f"{what} has no replication_key: read as callId."))
+        entry["replication_key"] = REPLICATION_KEY
+    elif key != REPLICATION_KEY:
+        msg = f"{what} in the state is for replication key {key!r}; this tap's is 'callId'."
         raise StateError(msg)
+    if entry.get("replication_key_value") is not None:
+        entry["replication_key_value"] = call_id_value(
+            entry["replication_key_value"], what
+        )
 
 
 def _bookmark_of(partitions: list[dict[str, t.Any]], project: str) -> t.Any:  # noqa: ANN401
@@ -228,24 +259,28 @@ def _bookmark_of(partitions: list[dict[str, t.Any]], project: str) -> t.Any:  # 
 
 
 def _adopt_stream_bookmark(
-    stream: dict[str, t.Any], partitions: list[dict[str, t.Any]], projects: list[str]
+    name: str,
+    stream: dict[str, t.Any],
+    partitions: list[dict[str, t.Any]],
+    projects: list[str],
 ) -> str:
     """Move a stream-level bookmark into the one project's partition."""
     value = stream.pop("replication_key_value")
     stream.pop("replication_key", None)
     if len(projects) != 1:
         msg = (
-            f"The state has a stream-level bookmark ({value!r}) but {len(projects)} "
-            "projects are configured: the tap cannot tell whose it is. Put it in the "
-            'project\'s partition: {"context": {"project": name}, ...}.'
+            f"The state of '{name}' has a stream-level bookmark ({value!r}) but "
+            f"{len(projects)} projects are configured: the tap cannot tell whose it "
+            'is. Put it in the project\'s partition: {"context": {"project": name}, '
+            "...}."
         )
         raise StateError(msg)
     project = projects[0]
     held = _bookmark_of(partitions, project)
     if held not in {None, value}:
         msg = (
-            f"The state has a stream-level bookmark ({value!r}) and another for "
-            f"project '{project}' ({held!r}); keep one."
+            f"The state of '{name}' has a stream-level bookmark ({value!r}) and "
+            f"another for project '{project}' ({held!r}); keep one."
         )
         raise StateError(msg)
     if held is None:
@@ -257,41 +292,103 @@ def _adopt_stream_bookmark(
             partitions.append(partition)
         partition["replication_key"] = REPLICATION_KEY
         partition["replication_key_value"] = value
-    return (
-        f"The state's stream-level bookmark {value!r} is read as project '{project}''s."
-    )
+    return f"The state's stream-level bookmark {value!r} of '{name}' is read as project '{project}''s."
 
 
-def _stuck_ids(value: t.Any, project: str) -> list[int]:  # noqa: ANN401
-    if isinstance(value, list) and all(_is_call_id(item) for item in value):
-        return sorted({int(item) for item in value})
-    msg = (
-        f"The state's '{STUCK_KEY}' of project '{project}' is {_shown(value)}; "
-        "expected a list of callIds (integers >= 0)."
-    )
-    raise StateError(msg)
+def _call_ids(value: t.Any, key: str, project: str) -> list[int]:  # noqa: ANN401
+    if not isinstance(value, list):
+        msg = (
+            f"The state's '{key}' of project '{project}' is {_shown(value)}; "
+            "expected a list of callIds (integers >= 0)."
+        )
+        raise StateError(msg)
+    what = f"An entry of the state's '{key}' of project '{project}'"
+    return sorted({call_id_value(item, what) for item in value})
 
 
-def _is_call_id(value: t.Any) -> bool:  # noqa: ANN401
-    if type(value) is int:
-        return value >= 0
-    return isinstance(value, str) and value.isascii() and value.isdigit()
+def now_text() -> str:
+    """The time now, as the state keeps times (RFC 3339, UTC, seconds)."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def stuck_ids(partition_state: dict[str, t.Any]) -> list[int]:
-    """The stuck calls remembered for a partition, in callId order."""
-    return list(partition_state.get(STUCK_KEY) or [])
+class Partition:
+    """One project's state in one stream: its bookmark and remembered calls.
 
+    The one place that changes them; it marks the state changed, and the
+    stream's walk writes the STATE (``streams/walk.py``).
+    """
 
-def remember_stuck(partition_state: dict[str, t.Any], call_id: int) -> None:
-    """Remember a call stepped over while still processing."""
-    partition_state[STUCK_KEY] = sorted({*stuck_ids(partition_state), call_id})
+    def __init__(
+        self, state: dict[str, t.Any], project: str, start_after: int
+    ) -> None:
+        """Wrap the SDK's partition state dict of ``project``."""
+        self.state = state
+        self.project = project
+        value = state.get("replication_key_value")
+        what = f"The bookmark of project '{project}'"
+        self.start = start_after if value in {None, ""} else call_id_value(value, what)
+        self.changed = False
 
+    @property
+    def bookmark(self) -> int:
+        """The callId every call up to which is emitted or remembered."""
+        value = self.state.get("replication_key_value")
+        return self.start if value is None else int(value)
 
-def forget_stuck(partition_state: dict[str, t.Any], call_id: int) -> None:
-    """Forget a stuck call: emitted, or gone from the API."""
-    left = [c for c in stuck_ids(partition_state) if c != call_id]
-    if left:
-        partition_state[STUCK_KEY] = left
-    else:
-        partition_state.pop(STUCK_KEY, None)
+    def advance(self, call_id: int) -> None:
+        """Move the bookmark to ``call_id`` (never back)."""
+        if call_id > self.bookmark or "replication_key_value" not in self.state:
+            self.state["replication_key"] = REPLICATION_KEY
+            self.state["replication_key_value"] = call_id
+            self.changed = True
+
+    # --- remembered calls ---
+
+    def remembered(self) -> list[int]:
+        """The remembered calls, in callId order."""
+        return list(self.state.get(STUCK_KEY) or [])
+
+    def details(self, call_id: int) -> dict[str, t.Any]:
+        """When ``call_id`` was first remembered, how often asked, last answer."""
+        found = (self.state.get(STUCK_DETAILS_KEY) or {}).get(str(call_id))
+        return found if isinstance(found, dict) else {}
+
+    def remember(self, call_id: int, why: str) -> None:
+        """Remember ``call_id`` (stepped over, or its request failed)."""
+        ids = set(self.remembered())
+        if call_id not in ids:
+            self.state[STUCK_KEY] = sorted({*ids, call_id})
+            self._set_details(call_id, {"since": now_text(), "attempts": 0, "last": why})
+
+    def attempt(self, call_id: int, why: str) -> dict[str, t.Any]:
+        """Count a run's attempt at a remembered call that is still not done."""
+        details = {"since": now_text(), "attempts": 0, **self.details(call_id)}
+        details["attempts"] = int(details.get("attempts") or 0) + 1
+        details["last"] = why
+        self._set_details(call_id, details)
+        return details
+
+    def forget(self, call_id: int, *, given_up: bool = False) -> None:
+        """Forget a remembered call: emitted, finished, or given up."""
+        left = [c for c in self.remembered() if c != call_id]
+        if left:
+            self.state[STUCK_KEY] = left
+        else:
+            self.state.pop(STUCK_KEY, None)
+        details = dict(self.state.get(STUCK_DETAILS_KEY) or {})
+        details.pop(str(call_id), None)
+        if details:
+            self.state[STUCK_DETAILS_KEY] = details
+        else:
+            self.state.pop(STUCK_DETAILS_KEY, None)
+        if given_up:
+            kept = [*(self.state.get(GIVEN_UP_KEY) or []), call_id]
+            self.state[GIVEN_UP_KEY] = kept[-GIVEN_UP_KEPT:]
+        self.changed = True
+
+    def _set_details(self, call_id: int, details: dict[str, t.Any]) -> None:
+        self.state[STUCK_DETAILS_KEY] = {
+            **(self.state.get(STUCK_DETAILS_KEY) or {}),
+            str(call_id): details,
+        }
+        self.changed = True

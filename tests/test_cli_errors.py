@@ -33,7 +33,7 @@ def run_cli(tmp_path, config, state=None):
     [
         ("wrong-token-abcdef123456zz", None, "rejected the token of project"),
         (TOKEN, "garbage", "is not JSON"),
-        (TOKEN, '{"bookmarks": {"other": {}}}', "Is it another tap's state?"),
+        (TOKEN, '{"bookmarks": {"calls": {"partitions": [5]}}}', "A partition in"),
     ],
 )
 def test_a_user_error_exits_1_with_its_message_and_no_traceback(

@@ -362,7 +362,7 @@ def test_the_end_of_pass_summary_speaks_only_of_calls_within_the_filters(caplog)
         caplog.clear()
         with caplog.at_level("INFO"):
             run = run_tap(config)
-        line = next(r.getMessage() for r in caplog.records if "exported" in r.msg)
+        line = next(r.getMessage() for r in caplog.records if "exported" in r.getMessage())
         return run.call_ids, line
 
     with VoicegainSimulator(calls, token=TOKEN) as sim:
@@ -385,7 +385,7 @@ def test_the_end_of_pass_summary_speaks_only_of_calls_within_the_filters(caplog)
         assert ids == [int(c["callId"]) for c in mine[:10]]
         assert line.endswith(
             f"a call still processing at callId {blocker['callId']} (PROCESSING) "
-            f"since {blocker['startTime']}"
+            f"since {blocker['startTime'].replace('Z', '+00:00')}"
         )
         peeks = [r for r in sim.requests if "consecutive" not in r.params]
     assert peeks[-1].params["agentId"] == ["A1"]

@@ -6,14 +6,15 @@ import logging
 
 import pytest
 
-from tap_voicegain import normalize
-from tap_voicegain.normalize import BadValue, CsvTimeParser, to_datetime
-from tap_voicegain.records import CallNormalizer
+from tap_voicegain.errors import BadValue
+from tap_voicegain.records.values import UTC, CsvTimeParser, to_datetime, utc_seconds
+from tap_voicegain.settings import parse_datetime
+from tap_voicegain.records.reader import CallReader
 
 
 def general_parser(value: str) -> str:
     """What to_datetime answers without its fast path."""
-    return normalize.parse_datetime(value).astimezone(normalize.UTC).isoformat()
+    return parse_datetime(value).astimezone(UTC).isoformat()
 
 
 @pytest.mark.parametrize(
@@ -30,7 +31,7 @@ def general_parser(value: str) -> str:
 def test_utc_times_take_the_fast_path_and_read_as_the_general_parser_reads_them(
     value,
 ):
-    assert normalize.utc_seconds(value) == general_parser(value)
+    assert utc_seconds(value) == general_parser(value)
     assert to_datetime(value) == general_parser(value)
 
 
@@ -54,7 +55,7 @@ def test_utc_times_take_the_fast_path_and_read_as_the_general_parser_reads_them(
 )
 def test_times_off_the_calendar_or_clock_are_refused_even_after_good_ones(value):
     assert to_datetime("2024-05-12T14:00:00Z") == "2024-05-12T14:00:00+00:00"
-    assert normalize.utc_seconds(value) is None
+    assert utc_seconds(value) is None
     with pytest.raises(BadValue):
         to_datetime(value)
 
@@ -70,7 +71,7 @@ def test_times_off_the_calendar_or_clock_are_refused_even_after_good_ones(value)
     ],
 )
 def test_other_rfc3339_forms_take_the_general_parser(value, expected):
-    assert normalize.utc_seconds(value) is None
+    assert utc_seconds(value) is None
     assert to_datetime(value) == expected
 
 
@@ -151,7 +152,7 @@ def test_csv_integer_cells_that_are_not_plain_digits_are_read_one_by_one(caplog)
         "7,1,2,3,4,,x,n\r\n"
     )
     with caplog.at_level(logging.WARNING):
-        records = list(CallNormalizer().iter_csv(text))
+        records = list(CallReader().page(text.encode(), "csv"))
     first, empty, plain = records
     assert [first[k] for k in ("duration", "incidents", "version")] == [12, -3, 7]
     assert first["dailyRepeatCalls"] is None
@@ -175,7 +176,7 @@ def test_csv_integer_cells_that_are_not_plain_digits_are_read_one_by_one(caplog)
 def test_a_json_integer_too_large_for_a_float_is_kept_raw_not_a_crash(caplog):
     huge = 10**400
     with caplog.at_level(logging.WARNING):
-        record = CallNormalizer().from_json({"callId": 5, "sentiment": huge})
+        record = CallReader().json_call({"callId": 5, "sentiment": huge})
     assert record["sentiment"] is None
     assert record["_extra"] == {"sentiment": huge}
     assert "expected a finite number" in caplog.text

@@ -6,16 +6,16 @@ import logging
 
 import pytest
 
-from tap_voicegain.misfits import WARNINGS_PER_FIELD
-from tap_voicegain.normalize import RecordError
-from tap_voicegain.records import CallNormalizer
+from tap_voicegain.records.reader import WARNINGS_PER_FIELD
+from tap_voicegain.errors import RecordError
+from tap_voicegain.records.reader import CallReader
 from tests.conftest import TOKEN
 from tests.singer_output import bookmark, run_tap
 from voicegain_sim import VoicegainSimulator, make_calls
 
 
 def csv_records(text: str, **kwargs) -> list[dict]:
-    return list(CallNormalizer(**kwargs).iter_csv(text))
+    return list(CallReader(**kwargs).page(text.encode(), "csv"))
 
 
 def csv_cell(column: str, cell: str, **kwargs) -> dict:
@@ -156,7 +156,7 @@ def test_the_example_of_a_huge_unknown_cell_is_cut(caplog):
 def test_json_word_clouds_of_other_shapes_are_mapped_and_what_is_not_is_kept(
     value, column, kept, strict
 ):
-    record = CallNormalizer(strict_values=strict).from_json(
+    record = CallReader(strict_values=strict).json_call(
         {"callId": 5, "wordCloud": value}
     )
     assert record["wordCloud"] == column
@@ -196,7 +196,7 @@ def test_json_word_clouds_of_other_shapes_are_mapped_and_what_is_not_is_kept(
 def test_json_dtmf_events_of_other_shapes_are_mapped_and_what_is_not_is_kept(
     value, column, kept
 ):
-    record = CallNormalizer(strict_values=True).from_json(
+    record = CallReader(strict_values=True).json_call(
         {"callId": 5, "dtmfEvents": value}
     )
     assert record["dtmfEvents"] == column
@@ -234,7 +234,7 @@ def test_json_values_that_do_not_fit_are_kept_raw_and_the_call_is_emitted(caplog
         "brandNew": 1,
     }
     with caplog.at_level(logging.WARNING):
-        record = CallNormalizer().from_json(raw)
+        record = CallReader().json_call(raw)
     assert record["duration"] is None
     assert record["score"] is None
     assert record["notes"] == "fine"
@@ -268,7 +268,7 @@ def test_csv_values_that_do_not_fit_are_kept_raw_under_their_column():
 
 
 def test_values_kept_raw_stay_when_unknown_fields_are_dropped():
-    record = CallNormalizer(keep_unknown=False).from_json(
+    record = CallReader(keep_unknown=False).json_call(
         {"callId": 5, "duration": "274s", "brandNew": 1}
     )
     assert record["_extra"] == {"duration": "274s"}
@@ -277,9 +277,9 @@ def test_values_kept_raw_stay_when_unknown_fields_are_dropped():
 def test_warnings_per_field_are_capped_and_the_rest_counted(caplog):
     calls = WARNINGS_PER_FIELD + 3
     text = "callId,duration\r\n" + "".join(f"{n},{n}s\r\n" for n in range(calls))
-    normalizer = CallNormalizer()
+    normalizer = CallReader()
     with caplog.at_level(logging.WARNING):
-        records = list(normalizer.iter_csv(text))
+        records = list(normalizer.page(text.encode(), "csv"))
     assert [r["_extra"] for r in records] == [
         {"duration": f"{n}s"} for n in range(calls)
     ]
@@ -292,14 +292,14 @@ def test_warnings_per_field_are_capped_and_the_rest_counted(caplog):
 
 def test_a_bad_call_id_is_never_lenient():
     with pytest.raises(ValueError, match="callId"):
-        CallNormalizer().from_json({"callId": "12a"})
+        CallReader().json_call({"callId": "12a"})
     with pytest.raises(ValueError, match="callId"):
         csv_records("callId,duration\r\n1e3,5\r\n")
 
 
 def test_strict_values_stops_at_the_first_value_that_does_not_fit():
     with pytest.raises(RecordError, match="callId 5: field 'duration'"):
-        CallNormalizer(strict_values=True).from_json({"callId": 5, "duration": "274s"})
+        CallReader(strict_values=True).json_call({"callId": 5, "duration": "274s"})
 
 
 # --- through the tap: the run goes on, the evidence is kept ---

@@ -11,7 +11,7 @@ import sys
 import pytest
 from singer_sdk.singerlib import StateMessage
 
-from tap_voicegain.output import BufferedMsgSpecWriter
+from tap_voicegain.sdk.output import BufferedMsgSpecWriter
 
 
 class SignalOnWrite(io.BytesIO):

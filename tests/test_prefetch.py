@@ -14,7 +14,7 @@ import typing as t
 import pytest
 import requests
 
-from tap_voicegain import prefetch
+from tap_voicegain.http import prefetch
 from tests.helpers import (
     parse_messages,
     run_tap,
@@ -362,7 +362,7 @@ def test_sigterm_while_a_prefetch_is_in_flight_leaves_the_state_of_written_recor
 
 
 def test_no_prefetch_on_an_sdk_version_the_tests_do_not_cover(monkeypatch, taken):
-    monkeypatch.setattr("tap_voicegain.streams.sdk_covered", lambda: False)
+    monkeypatch.setattr("tap_voicegain.streams.walk.sdk.sdk_covered", lambda: False)
     monkeypatch.setattr(prefetch, "PAYS_AFTER_S", 0.0)
     calls = make_calls(100, seed=73)
     with VoicegainSimulator(calls, token="t") as sim:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tap_voicegain.normalize import RecordError
-from tap_voicegain.records import CallNormalizer
+from tap_voicegain.errors import RecordError
+from tap_voicegain.records.reader import CallReader
 
 HEADER = (
     "callId,startTime,agent.id,agent.name,queue.id,tags,markers,wordCloud,dtmfEvents"
@@ -13,7 +13,7 @@ HEADER = (
 
 
 def csv_records(text: str, **kwargs) -> list[dict]:
-    return list(CallNormalizer(**kwargs).iter_csv(text))
+    return list(CallReader(**kwargs).page(text.encode(), "csv"))
 
 
 def test_csv_cells_become_typed_values():
@@ -159,12 +159,12 @@ def test_unknown_csv_columns_are_kept_in_extra_or_dropped():
 def test_with_strict_values_a_json_value_that_does_not_fit_names_call_and_field(
     raw, field
 ):
-    normalizer = CallNormalizer(strict_values=True)
+    normalizer = CallReader(strict_values=True)
     if field is None:
-        assert normalizer.from_json(raw)["tags"] == ["a", "b"]
+        assert normalizer.json_call(raw)["tags"] == ["a", "b"]
         return
     with pytest.raises(RecordError) as caught:
-        normalizer.from_json(raw)
+        normalizer.json_call(raw)
     assert "callId 5" in str(caught.value)
     assert f"'{field}'" in str(caught.value)
 
@@ -175,11 +175,11 @@ def test_with_strict_values_a_json_value_that_does_not_fit_names_call_and_field(
 )
 def test_a_call_without_a_usable_call_id_is_refused(call_id):
     with pytest.raises(ValueError, match="callId"):
-        CallNormalizer().from_json({"callId": call_id})
+        CallReader().json_call({"callId": call_id})
 
 
 def test_json_renames_and_nested_unknown_keys():
-    record = CallNormalizer().from_json(
+    record = CallReader().json_call(
         {
             "callId": 10,
             "callResolved": False,

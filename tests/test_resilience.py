@@ -147,11 +147,8 @@ def test_other_client_errors_show_the_apis_message_and_the_parameters(sim, fast)
 @pytest.mark.parametrize(
     ("fault", "fmt", "says"),
     [
-        ("html", "json", "HTML page"),
         ("bad_json", "json", "JSON that does not parse"),
-        ("non_array", "json", "instead of an array"),
         ("no_callid_csv", "csv", "no callId column"),
-        ("html", "csv", "HTML page"),
     ],
 )
 def test_a_200_with_the_wrong_body_names_the_page_and_keeps_state_honest(
@@ -177,11 +174,37 @@ def test_a_200_with_the_wrong_body_names_the_page_and_keeps_state_honest(
     ]
 
 
-def test_calls_out_of_order_are_refused(config):
-    stream = TapVoicegain(config=config).streams["calls"]
-    response = requests.Response()
-    response.status_code = 200
-    response.headers["Content-Type"] = "application/json"
-    response._content = b'[{"callId": "12"}, {"callId": "11"}]'
-    with pytest.raises(errors.BadPageError, match="callId 11 after 12"):
-        list(stream.parse_response(response))
+@pytest.mark.parametrize(
+    ("fault", "fmt", "says"),
+    [
+        ("html", "json", "an HTML page"),
+        ("non_array", "json", "a JSON object instead of JSON"),
+        ("html", "csv", "an HTML page"),
+    ],
+)
+def test_a_200_that_is_not_the_export_is_retried_then_named(sim, fast, fault, fmt, says):
+    # A maintenance page that passes: every call, nothing twice.
+    sim.inject(fault, after=2)
+    passed = run_tap({**fast, "format": fmt})
+    assert passed.call_ids == [int(c["callId"]) for c in exported(sim.calls)]
+    # One that lasts: the run fails naming the request; the state stays honest.
+    sim.inject(fault, times=100)
+    sim.add_generated(50)
+    run = run_tap({**fast, "format": fmt}, state=passed.last_state, expect_error=True)
+    message = str(run.error)
+    assert isinstance(run.error, errors.RetriesExhaustedError)
+    assert says in message
+    assert f"afterCallId={passed.call_ids[-1]}" in message
+    assert run.call_ids == []
+    assert bookmark(run.last_state) == passed.call_ids[-1]
+
+
+def test_calls_out_of_order_are_refused(config, sim):
+    sim.inject(
+        "raw",
+        body=b'[{"callId": "12"}, {"callId": "11"}]',
+        content_type="application/json",
+    )
+    run = run_tap({**config, "start_after_call_id": 10}, expect_error=True)
+    assert isinstance(run.error, errors.BadPageError)
+    assert "callId 11 after 12" in str(run.error)

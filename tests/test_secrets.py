@@ -13,7 +13,8 @@ import time
 import pytest
 import requests
 
-from tap_voicegain import errors
+from tap_voicegain.http.answers import api_message
+from tap_voicegain.http.redact import Redaction, redact
 from tests.tap_process import tap_command, tap_env, write_json
 from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
@@ -146,18 +147,24 @@ def test_a_long_echoed_body_is_redacted_before_it_is_cut():
     response = requests.Response()
     response.status_code = 502
     response._content = errors_text.encode()
-    from tap_voicegain.redact import REDACTOR  # noqa: PLC0415
-
-    REDACTOR.remember(TOKEN)
-    message = errors.api_message(response)
+    owner = Owner()
+    redaction = Redaction(owner)
+    redaction.start({"jwt_token": TOKEN})
+    try:
+        message = api_message(response)
+    finally:
+        redaction.stop()
     assert TOKEN[:10] not in message.split("x" * 200)[-1]
 
 
-def test_log_records_are_redacted_whatever_the_logger(caplog):
-    from tap_voicegain.redact import REDACTOR, install_log_redaction  # noqa: PLC0415
+class Owner:
+    """Stands for the tap a redaction belongs to."""
 
-    REDACTOR.remember(TOKEN)
-    install_log_redaction()
+
+def test_log_records_are_redacted_whatever_the_logger(caplog):
+    factory = logging.getLogRecordFactory()
+    redaction = Redaction(Owner())
+    redaction.start({"jwt_token": TOKEN})
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("urllib3.somewhere").debug("header %s", f"Bearer {TOKEN}")
         try:
@@ -168,3 +175,7 @@ def test_log_records_are_redacted_whatever_the_logger(caplog):
     text = caplog.text
     assert TOKEN not in text
     assert "header value: '[redacted]\\n'" in text  # requests quotes the value
+    # Once the run ends, nothing of it stays in the process.
+    redaction.stop()
+    assert logging.getLogRecordFactory() is factory
+    assert redact(f"Bearer {TOKEN}") == f"Bearer {TOKEN}"

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tap_voicegain.state import StateError
+from tap_voicegain.errors import StateError
 from tests.helpers import (
     TOKEN,
     bookmark,
@@ -79,9 +79,7 @@ def test_a_stream_level_bookmark_with_several_projects_is_refused():
         ),
         ([], "is a list ([])"),
         ({"bookmarks": "calls"}, "'bookmarks' is a string"),
-        ({"bookmarks": {"call": {"replication_key_value": 5}}}, "stream(s) 'call'"),
         ({"bookmarks": {"calls": []}}, "stream 'calls' is a list"),
-        ({"bookmarks": {"calls": {"bookmark": 5}}}, "key(s) 'bookmark'"),
         (
             {"bookmarks": {"calls": {"partitions": [5]}}},
             "A partition in the state is 5",

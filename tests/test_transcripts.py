@@ -8,7 +8,7 @@ import typing as t
 import pytest
 
 from tap_voicegain.tap import TapVoicegain
-from tap_voicegain.transcript_records import clock
+from tap_voicegain.records.transcripts import clock
 from tests.helpers import east_and_west
 from tests.singer_output import run_tap
 from tests.transcript_support import (
@@ -245,19 +245,25 @@ def test_a_429_is_retried_and_its_wait_counted(sim, config, calls, caplog):
     assert summary.requests == len(ids) + 2
 
 
-def test_a_bad_transcript_body_fails_the_run_without_quoting_it(sim, config):
+def test_a_bad_transcript_body_is_skipped_and_remembered_without_quoting_it(
+    sim, config, caplog
+):
     sim.inject(
         "raw",
         endpoint="transcript",
         body='[{"start": 0, "words": [{"utterance": "Private-Word-Zoë"',
         content_type="application/json",
     )
-    run = run_transcripts(config, expect_error=True)
-    assert run.error is not None
-    message = str(run.error)
-    assert "JSON that does not parse" in message
-    assert f"callId {with_transcript(sim.calls)[0]['callId']}" in message
-    assert "Private-Word" not in message
+    with caplog.at_level(logging.INFO):
+        run = run_transcripts(config)
+    first = int(with_transcript(sim.calls)[0]["callId"])
+    ids = [r["callId"] for r in transcript_records(run.messages)]
+    assert ids == [int(c["callId"]) for c in with_transcript(sim.calls)][1:]
+    partition = run.last_state["bookmarks"]["transcripts"]["partitions"][0]
+    assert partition["stuck_call_ids"] == [first]
+    (warning,) = [r for r in caplog.records if f"callId {first} skipped" in r.getMessage()]
+    assert "JSON that does not parse" in warning.getMessage()
+    assert "Private-Word" not in caplog.text
 
 
 def test_a_value_that_does_not_fit_is_kept_raw_and_named(sim, config, caplog):
@@ -359,7 +365,7 @@ def test_each_project_has_its_own_bookmark_and_the_budget_spans_them():
     first_calls = make_calls(30, seed=31)
     second_calls = make_calls(30, seed=32)
     settings = {"per_page": 10, **FAST}
-    with east_and_west(first_calls, second_calls, **settings) as (_, config):
+    with east_and_west(first_calls, second_calls, **settings) as (sim, config):
         run = run_transcripts(config)
         records = transcript_records(run.messages)
         by_project = {
@@ -390,12 +396,15 @@ def test_each_project_has_its_own_bookmark_and_the_budget_spans_them():
             second_calls[-1]["callId"]
         )
 
-        # A budget of 40 reads east whole and west in part, both resumable.
+        # A budget of 40 requests reads east whole and west in part, both
+        # resumable.
         east = len(with_transcript(first_calls))
+        asked = len(sim.requests_to("transcript"))
         limited = run_transcripts({**config, "transcripts_per_run": 40})
         west = [
             r for r in transcript_records(limited.messages) if r["project"] == "west"
         ]
+        assert len(sim.requests_to("transcript")) - asked == 40
         assert len(transcript_records(limited.messages)) == 40
         assert len(west) == 40 - east
         assert bookmark_of(limited.last_state, project="west") >= west[-1]["callId"]

@@ -1,9 +1,10 @@
-"""The typed JSON hot path writes exactly what the per-value normaliser writes.
+"""The typed JSON decode writes exactly what the per-value route writes.
 
-Every page is first decoded into typed structures (``typed.py``); a page that
-does not fit them exactly is handed to ``CallNormalizer.from_json`` call by
-call. These tests hold both paths to the same records, byte for byte, and
-check that the hand-over happens where it must.
+Every page is decoded into typed structures (``records/typed.py``), fields the
+table does not know learned on the way; only a call holding a value that does
+not fit its column is read value by value, that call alone. These tests hold
+both routes to the same records, byte for byte, and check that the hand-over
+happens where it must, and only there.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from pathlib import Path
 
 import msgspec
 import pytest
-import requests
 
-from tap_voicegain import errors, pages, typed
-from tap_voicegain.fields import FIELDS
-from tap_voicegain.records import CallNormalizer
+from tap_voicegain.records.fields import CALL_FIELDS as FIELDS
+from tap_voicegain.records.reader import CallReader
+from tap_voicegain.records.typed import Unfit
 from tests.singer_output import run_tap
 from voicegain_sim import VoicegainSimulator
 
@@ -35,28 +35,41 @@ def body_of(calls: list[t.Any]) -> bytes:
     return msgspec.json.encode(calls)
 
 
-def response(body: bytes) -> requests.Response:
-    answer = requests.Response()
-    answer.status_code = 200
-    answer._content = body
-    answer.headers["Content-Type"] = "application/json"
-    return answer
+class Counting(CallReader):
+    """A reader that counts the calls it reads value by value."""
+
+    per_value = 0
+
+    def _per_value(self, raw: dict[str, t.Any]) -> dict[str, t.Any]:
+        self.per_value += 1
+        return super()._per_value(raw)
+
+
+class PerValueOnly(CallReader):
+    """A reader that reads every call value by value: the reference."""
+
+    def _typed(self, call: msgspec.Struct) -> dict[str, t.Any]:
+        raise Unfit
+
+
+def per_value_calls(body: bytes) -> int:
+    """How many calls of a page are read value by value."""
+    reader = Counting()
+    reader.page(body, "json")
+    return reader.per_value
 
 
 def outcome(
     body: bytes, *, typed_path: bool, **options: t.Any
 ) -> tuple[str, t.Any, t.Any]:
     """Records as JSON text (key order, 1 vs 1.0), or the error; what was counted."""
-    normalizer = CallNormalizer(logger=logging.getLogger("test_typed"), **options)
-    if not typed_path:
-        normalizer.from_json_page = lambda body: None  # type: ignore[method-assign]
+    kind = CallReader if typed_path else PerValueOnly
+    reader = kind(logger=logging.getLogger("test_typed"), **options)
     try:
-        records = pages.read_page(
-            response(body), wanted="json", normalizer=normalizer, after=0, where="p"
-        )
-    except errors.BadPageError as exc:
+        records = reader.page(body, "json")
+    except ValueError as exc:
         return "error", str(exc), None
-    counts = (sorted(normalizer.unknown_fields), normalizer.raw.take_counts())
+    counts = (sorted(reader.unknown_fields), reader.raw.take_counts())
     return "records", json.dumps(records, ensure_ascii=False), counts
 
 
@@ -65,8 +78,7 @@ OPTIONS = [{}, {"strict_values": True}, {"keep_unknown": False, "empty_nested": 
 
 
 def test_golden_pages_take_the_typed_path():
-    calls = golden_calls()
-    assert typed.TypedPages().records(body_of(calls)) is not None
+    assert per_value_calls(body_of(golden_calls())) == 0
 
 
 @pytest.mark.parametrize(
@@ -85,8 +97,8 @@ def test_callid_as_number_or_text_takes_the_typed_path():
     calls[0]["callId"] = int(calls[0]["callId"])
     calls[1]["originatingCallId"] = 9999
     calls[2]["originatingCallId"] = "9998"
-    records = typed.TypedPages().records(body_of(calls))
-    assert records is not None
+    assert per_value_calls(body_of(calls)) == 0
+    records = CallReader().page(body_of(calls), "json")
     assert [r["callId"] for r in records] == [int(c["callId"]) for c in calls]
     assert records[1]["originatingCallId"] == 9999
     assert records[2]["originatingCallId"] == 9998
@@ -218,10 +230,22 @@ def test_any_odd_value_gives_the_same_records_or_error_on_both_paths(options):
     assert differ == []
 
 
+def test_an_unknown_field_is_learned_and_read_on_the_typed_path():
+    calls = golden_calls()[:5]
+    for call in calls[1:]:
+        call["brandNewField"] = {"n": 1}
+    reader = Counting()
+    records = reader.page(body_of(calls), "json")
+    assert reader.per_value == 0
+    assert [r["_extra"] for r in records] == [None] + [{"brandNewField": {"n": 1}}] * 4
+    assert reader.unknown_fields == {"brandNewField"}
+    assert reader.page(body_of(calls), "json") == records  # the next page: typed
+    assert reader.per_value == 0
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("brandNewField", 1),  # unknown field: to _extra
         ("notes", ""),  # empty string: null
         ("duration", "12"),  # numeric text: read as an integer
         ("sentiment", "high"),  # misfit: kept raw
@@ -231,21 +255,20 @@ def test_any_odd_value_gives_the_same_records_or_error_on_both_paths(options):
         ("agent", {"agentId": "1", "team": "x"}),  # unknown sub-key
     ],
 )
-def test_a_page_that_does_not_fit_the_model_takes_the_per_value_path(key, value):
+def test_only_the_call_that_does_not_fit_takes_the_per_value_path(key, value):
     calls = golden_calls()[:3]
     calls[1][key] = value
-    assert typed.TypedPages().records(body_of(calls)) is None
+    assert per_value_calls(body_of(calls)) == 1
 
 
 @pytest.mark.parametrize(
     "body",
     [b"", b"[", b"{}", b'{"message": "no"}', b"[1]", b"[[]]", b"[{}]", b"\xff[]"],
 )
-def test_bodies_that_are_not_pages_of_calls_get_the_per_value_errors(body):
-    assert typed.TypedPages().records(body) is None
+def test_bodies_that_are_not_pages_of_calls_get_the_same_errors(body):
     fast = outcome(body, typed_path=True)
     assert fast == outcome(body, typed_path=False)
-    assert fast[0] == "error"
+    assert fast[0] == ("records" if body == b"" else "error")
 
 
 def fallback_calls() -> list[dict[str, t.Any]]:
@@ -260,10 +283,8 @@ def fallback_calls() -> list[dict[str, t.Any]]:
 def test_fallback_pages_match_the_golden_file_byte_for_byte():
     calls = fallback_calls()
     pages_of_20 = [calls[i : i + 20] for i in range(0, len(calls), 20)]
-    taken = [
-        typed.TypedPages().records(body_of(page)) is not None for page in pages_of_20
-    ]
-    assert taken == [False, False, False, True]
+    # The unknown field is learned; the empty string and the misfit: one call each.
+    assert [per_value_calls(body_of(page)) for page in pages_of_20] == [0, 1, 1, 0]
     with VoicegainSimulator(calls, token="t") as sim:
         run = run_tap({"jwt_token": "t", "api_url": sim.url, "per_page": 20})
     lines = [json.dumps(r, ensure_ascii=False) for r in run.records]

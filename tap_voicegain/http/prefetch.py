@@ -39,6 +39,8 @@ import typing as t
 
 from singer_sdk.streams.rest import PageContext
 
+from tap_voicegain.errors import PrefetchCancelledError
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -55,10 +57,6 @@ PAYS_AFTER_S = 0.025
 _JSON_CALL_ID = b'"callId"'
 _JSON_VALUE = re.compile(rb'\s*:\s*"?\s*(\d{1,19})\s*[",}\s]')
 _BOM = b"\xef\xbb\xbf"
-
-
-class PrefetchCancelledError(Exception):
-    """The stream moved on: the prefetch must not send (another) request."""
 
 
 def page_tail(body: bytes, fmt: str) -> tuple[int, int] | None:

@@ -41,7 +41,12 @@ if t.TYPE_CHECKING:
 
     import requests
 
-MINUTE = 60.0  # seconds of the window max_requests_per_minute counts in
+# Seconds of the window max_requests_per_minute counts in: a minute, plus a
+# margin for the server's clock and the time a request takes to arrive.
+MINUTE = 61.0
+# A Reset beyond the window the API announced (or, without one, an hour) is not
+# a number of seconds to wait: read as an epoch time if it is one, else capped.
+RESET_CEILING = 3600.0
 ANNOUNCE_MIN = 0.05  # seconds; shorter waits are not worth a log line
 
 
@@ -109,12 +114,14 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         """Pace to the API's headers and, if given, ``max_per_minute``."""
         self.max_per_minute = max_per_minute
         self.logger = logger
         self.clock = clock
         self.sleep = sleep
+        self.wall = wall
         self.waits = 0  # waits announced, for the pass summaries
         self.waited_seconds = 0.0
         self._lock = threading.Lock()
@@ -170,11 +177,38 @@ class RateLimiter:
         state = parse_headers(response.headers)
         if state is None or state.remaining > 0:
             return
+        reset = self._bounded(state)
         with self._lock:
-            resume_at = self.clock() + state.reset
+            resume_at = self.clock() + reset
             if resume_at > self._resume_at:
                 self._resume_at = resume_at
                 self._why = _window_words(state)
+
+
+    def _bounded(self, state: WindowState) -> float:
+        """Seconds to wait for a spent window: never beyond the window's length."""
+        ceiling = min(state.window or RESET_CEILING, RESET_CEILING)
+        if state.reset <= ceiling:
+            return state.reset
+        now = self.wall()
+        if now < state.reset <= now + ceiling:
+            wait, read = state.reset - now, "an epoch time"
+        else:
+            wait, read = ceiling, f"capped at {ceiling:g} s"
+        self.logger.warning(
+            "RateLimit-Reset: %g is longer than the rate-limit window (%g s): read "
+            "as %s, the tap waits %.0f s",
+            state.reset,
+            ceiling,
+            read,
+            wait,
+        )
+        return wait
+
+    def waiting(self) -> float:
+        """Seconds the next request would wait now (0 when it may go)."""
+        with self._lock:
+            return max(0.0, self._resume_at - self.clock())
 
 
 def _window_words(state: WindowState) -> str:
@@ -203,12 +237,14 @@ class RateLimits:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
-        """Limiters are made on first use; ``clock`` and ``sleep`` are theirs."""
+        """Limiters are made on first use; ``clock``, ``sleep``, ``wall`` are theirs."""
         self.max_per_minute = max_per_minute
         self.logger = logger
         self.clock = clock
         self.sleep = sleep
+        self.wall = wall
         self._lock = threading.Lock()
         self._by_account: dict[str, RateLimiter] = {}
         self._by_token: dict[str, RateLimiter] = {}
@@ -227,6 +263,7 @@ class RateLimits:
                         self.logger,
                         clock=self.clock,
                         sleep=self.sleep,
+                        wall=self.wall,
                     )
                     self._by_account[key] = limiter
                 self._by_token[token] = limiter

@@ -1,8 +1,8 @@
 """The tap's HTTP session: every request paced, bounded in time, kept on https.
 
-The SDK sends each page through ``requests_session.send``, and so does the
-tap's own end-of-pass request: what this session does applies to all of them
-(and to any stream built on :class:`~tap_voicegain.client.VoicegainStream`).
+The SDK sends each page through ``requests_session.send``, and so do the tap's
+own requests (one call, a transcript, the end-of-pass look): what this session
+does applies to all of them.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests.utils import resolve_proxies
 from typing_extensions import override
 
 from tap_voicegain import errors, settings
-from tap_voicegain.redact import without_userinfo
+from tap_voicegain.http.answers import quote_text
+from tap_voicegain.settings import without_userinfo
 
 if t.TYPE_CHECKING:
-    from tap_voicegain.ratelimit import RateLimits
+    from tap_voicegain.http.ratelimit import RateLimits
 
 READ_CHUNK = 1 << 18  # bytes asked of the socket at a time while reading a body
 
@@ -33,6 +35,8 @@ class VoicegainSession(requests.Session):
       never trips it, so the whole answer also has a deadline.
     - A redirect to anything but https (unless ``allow_http``, or loopback) is
       refused: the token must not travel in clear text.
+    - The proxies the environment names are looked up once per host and
+      scheme, not for every request.
     """
 
     def __init__(
@@ -48,6 +52,8 @@ class VoicegainSession(requests.Session):
         self.limits = limits
         self.deadline = deadline
         self.allow_http = allow_http
+        self.max_redirects = 5  # a redirect loop ends quickly, named
+        self._proxies: dict[str, dict[str, str]] = {}
         if ca_bundle:
             self.verify = ca_bundle
 
@@ -58,6 +64,12 @@ class VoicegainSession(requests.Session):
         limiter = self.limits.for_authorization(request.headers.get("Authorization"))
         limiter.acquire()
         stream = bool(kwargs.pop("stream", False))
+        if "proxies" not in kwargs:
+            where = str(request.url).split("/", 3)[:3]
+            key = "/".join(where)
+            if key not in self._proxies:
+                self._proxies[key] = resolve_proxies(request, self.proxies, self.trust_env)
+            kwargs["proxies"] = self._proxies[key]
         started = time.monotonic()
         # The body is read here, by chunks, so the deadline can be checked.
         response = super().send(request, stream=True, **kwargs)
@@ -81,7 +93,7 @@ class VoicegainSession(requests.Session):
         resp.close()
         msg = (
             f"The API at {without_userinfo(resp.url)} redirected (HTTP "
-            f"{resp.status_code}) to {errors.quote_text(without_userinfo(url), 200)}, "
+            f"{resp.status_code}) to {quote_text(without_userinfo(url), 200)}, "
             "which is not https; refused so the token and the call data never "
             "travel unencrypted. Set api_url to the address the API is served "
             "from, or allow_http: true for an Edge install on a private network."

@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_voicegain.normalize import (
-    BadValue,
-    UnknownLayout,
-    object_list,
-    to_int,
-    to_str,
-)
+from tap_voicegain.errors import BadValue, UnknownLayout
+from tap_voicegain.records.values import Converter, to_float, to_int, to_str
 
 Items = list[dict[str, t.Any]]
 
@@ -39,6 +34,46 @@ def _empty(value: t.Any) -> bool:  # noqa: ANN401
     return value in (None, "", [])
 
 
+def object_list(
+    value: t.Any,  # noqa: ANN401
+    fields: tuple[tuple[str, Converter], ...],
+    expected: str,
+) -> Items | None:
+    """List of objects from a JSON array of objects, each field converted.
+
+    Keys the items carry beyond ``fields`` are not dropped: the items read are
+    the column, and the raw list is kept in ``_extra`` (``UnknownLayout``).
+    """
+    if _empty(value):
+        return None
+    if type(value) is not list:
+        raise BadValue(expected)
+    out = []
+    known = {name for name, _ in fields}
+    more = False
+    for item in value:
+        if type(item) is not dict:
+            raise BadValue(expected)
+        out.append({name: conv(item.get(name)) for name, conv in fields})
+        more = more or not item.keys() <= known
+    if more:
+        raise UnknownLayout(f"{expected} with keys {', '.join(known)}", out)
+    return out
+
+
+SENTIMENT = (
+    ("speaker", to_str),
+    ("average", to_float),
+    ("final", to_float),
+    ("trend", to_float),
+)
+
+
+def to_sentiments(value: t.Any) -> Items | None:  # noqa: ANN401
+    """Per-speaker sentiments: ``[{speaker, average, final, trend}]``."""
+    return object_list(value, SENTIMENT, "a list of speaker sentiments")
+
+
 # --- markers ---
 
 
@@ -46,24 +81,11 @@ def _note(value: t.Any) -> str | None:  # noqa: ANN401
     return None if value == "null" else to_str(value)
 
 
-_MARKER = (("time", to_int, int), ("type", to_str, str), ("note", _note, str))
+_MARKER = (("time", to_int), ("type", to_str), ("note", _note))
 
 
 def to_markers(value: t.Any) -> Items | None:  # noqa: ANN401
     """Markers: ``[{time, type, note}]`` from JSON or a CSV cell."""
-    if type(value) is list:  # hot path: well-typed JSON items, copied as they are
-        out = []
-        for item in value:
-            if type(item) is not dict:
-                break
-            time, kind, note = item.get("time"), item.get("type"), item.get("note")
-            if type(time) is not int or type(kind) is not str or not kind:
-                break
-            if note is not None and (type(note) is not str or not note):
-                break
-            out.append({"time": time, "type": kind, "note": note})
-        else:
-            return out or None
     if type(value) is str and value:
         try:
             return markers_cell(value)
@@ -116,22 +138,10 @@ def to_word_cloud(value: t.Any) -> Items | None:  # noqa: ANN401
         UnknownLayout: an item that is neither a phrase nor a phrase with a
             frequency, or (JSON) item keys that could not all be mapped.
     """
-    if type(value) is list:  # hot path: well-typed JSON items, copied as they are
-        out = []
-        for item in value:
-            if type(item) is not dict:
-                break
-            phrase, freq = item.get("phrase"), item.get("freq")
-            if type(phrase) is not str or not phrase or type(freq) is not int:
-                break
-            if len(item) != 2:  # noqa: PLR2004 - another key: mapped below
-                break
-            out.append({"phrase": phrase, "freq": freq})
-        else:
-            return out or None
-        return _word_items(value)
     if _empty(value):
         return None
+    if type(value) is list:
+        return _word_items(value)
     if type(value) is str:
         return words_cell(value)
     raise UnknownLayout(WORDS_EXPECTED)
@@ -266,23 +276,10 @@ def to_dtmf_events(value: t.Any) -> Items | None:  # noqa: ANN401
         UnknownLayout: an event that could not be read, or (JSON) item keys
             that could not all be mapped.
     """
-    if type(value) is list:  # hot path: the model's items, copied as they are
-        out: Items = []
-        for item in value:
-            if type(item) is not dict or len(item) != 3:  # noqa: PLR2004
-                break
-            dtmf, timestamp = item.get("dtmf"), item.get("timestamp")
-            channel = item.get("channel")
-            if not (type(dtmf) is str and dtmf and type(timestamp) is int):
-                break
-            if type(channel) is not str or not channel:
-                break
-            out.append({"dtmf": dtmf, "timestamp": timestamp, "channel": channel})
-        else:
-            return out or None
-        return _dtmf_items(value)
     if _empty(value):
         return None
+    if type(value) is list:
+        return _dtmf_items(value)
     if type(value) is str:
         return [dtmf_item(chunk) for chunk in value.split("|")]
     raise UnknownLayout(DTMF_EXPECTED)

@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import typing as t
 
+import msgspec
 from singer_sdk import typing as th
 
-from tap_voicegain.normalize import BadValue, to_bool, to_float, to_int, to_str
-from tap_voicegain.schema import OPEN_OBJECT
+from tap_voicegain.errors import BadValue
+from tap_voicegain.records.schema import OPEN_OBJECT
+from tap_voicegain.records.values import (
+    to_bool,
+    to_float,
+    to_int,
+    to_str,
+    warehouse_safe,
+)
 
 if t.TYPE_CHECKING:
-    from tap_voicegain.normalize import Converter
+    from tap_voicegain.records.values import Converter
 
 SECTION_KEYS = frozenset({"start", "duration", "spk", "words"})
 WORD_FIELDS: tuple[tuple[str, Converter], ...] = (
@@ -131,16 +139,32 @@ class TranscriptReader:
         self.keep_unknown = keep_unknown
         self.unknown_keys: set[str] = set()  # names only, for one warning a run
 
-    def record(self, body: t.Any) -> tuple[dict[str, t.Any], list[str]]:  # noqa: ANN401 - any JSON
-        """The transcript columns of a record, and the paths of misfit values.
+    def read(self, content: bytes) -> tuple[dict[str, t.Any], list[str]]:
+        """The transcript columns of a record from the answer's bytes.
+
+        Returns:
+            The columns, and the paths of values kept raw in ``_extra``.
 
         Raises:
-            ValueError: ``body`` is not an array of section objects (the
-                message names the shape, never a value).
+            ValueError: not an array of section objects (the message names the
+                shape, never a value: transcripts are personal data).
         """
+        try:
+            body = msgspec.json.decode(content)
+        except msgspec.DecodeError:
+            # msgspec's message may quote the body: personal data.
+            msg = f"JSON that does not parse ({len(content)} bytes)"
+            raise ValueError(msg) from None
+        except RecursionError:
+            msg = f"JSON nested too deep to read ({len(content)} bytes)"
+            raise ValueError(msg) from None
         if not isinstance(body, list):
             msg = f"a JSON {type(body).__name__} instead of an array of sections"
             raise ValueError(msg)  # noqa: TRY004 - reported as a bad answer
+        return self.record(body)
+
+    def record(self, body: list[t.Any]) -> tuple[dict[str, t.Any], list[str]]:
+        """The transcript columns of a record, and the paths of misfit values."""
         extra: dict[str, t.Any] = {}
         sections: list[dict[str, t.Any]] = []
         words: list[dict[str, t.Any]] = []
@@ -253,7 +277,7 @@ def _fit(value: t.Any, conv: Converter, path: str, extra: dict[str, t.Any]) -> t
     try:
         return conv(value)
     except BadValue:
-        extra[path] = value
+        extra[path] = warehouse_safe(value)
         return None
 
 

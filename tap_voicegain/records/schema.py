@@ -6,10 +6,10 @@ import typing as t
 
 from singer_sdk import typing as th
 
-from tap_voicegain.fields import FIELDS, Field
+from tap_voicegain.records.fields import CALL_FIELDS, Field
 
 if t.TYPE_CHECKING:
-    from tap_voicegain.fields import Kind
+    from tap_voicegain.records.fields import Kind
 
 # An open object is declared without "properties": with an empty "properties"
 # the SDK's flattening drops the column from the schema but still spreads its
@@ -49,9 +49,13 @@ KIND_TYPES: dict[Kind, th.JSONTypeHelper[t.Any]] = {
 }
 
 
-def _property(field: Field) -> th.Property[t.Any]:
-    if field.kind == "nested":
-        kind: th.JSONTypeHelper[t.Any] = th.ObjectType(
+def _property(field: Field, required: frozenset[str]) -> th.Property[t.Any]:
+    if field.kind == "rows":
+        kind: th.JSONTypeHelper[t.Any] = th.ArrayType(
+            th.ObjectType(*(_property(sub, frozenset()) for sub in field.sub))
+        )
+    elif field.kind == "nested":
+        kind = th.ObjectType(
             *(
                 th.Property(sub.name, th.StringType, description=sub.description)
                 for sub in field.sub
@@ -62,11 +66,19 @@ def _property(field: Field) -> th.Property[t.Any]:
     return th.Property(
         field.name,
         kind,
-        required=field.name == "callId",
+        required=field.name in required,
         description=field.description,
     )
 
 
+def schema_of(
+    fields: tuple[Field, ...], required: tuple[str, ...] = ("callId",)
+) -> dict[str, t.Any]:
+    """The JSON schema of records of ``fields``; ``required``: never null."""
+    needed = frozenset(required)
+    return th.PropertiesList(*(_property(f, needed) for f in fields)).to_dict()
+
+
 def calls_schema() -> dict[str, t.Any]:
     """Return the JSON schema of the ``calls`` stream."""
-    return th.PropertiesList(*(_property(field) for field in FIELDS)).to_dict()
+    return schema_of(CALL_FIELDS)

@@ -43,9 +43,16 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self.flush()
 
     def write_record(
-        self, stream: str, record: dict[str, t.Any], version: int | None
+        self,
+        stream: str,
+        record: dict[str, t.Any],
+        version: int | None,
+        extracted_at: dt.datetime | None = None,
     ) -> None:
-        """Write a RECORD message without building a message object."""
+        """Write a RECORD message without building a message object.
+
+        ``extracted_at``: when the record's page arrived (default: now).
+        """
         message: dict[str, t.Any] = {
             "type": "RECORD",
             "stream": stream,
@@ -53,7 +60,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         }
         if version is not None:
             message["version"] = version
-        message["time_extracted"] = dt.datetime.now(dt.timezone.utc)
+        message["time_extracted"] = extracted_at or dt.datetime.now(dt.timezone.utc)
         self._pending.extend(serialize_jsonl(message))
         if len(self._pending) > FLUSH_BYTES:
             self.flush()

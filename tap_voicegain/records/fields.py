@@ -1,7 +1,8 @@
 """The one table of the ``calls`` columns: name, JSON key, CSV column, kind.
 
-The record schema (``schema.py``) and both readers (``records.py``) are built
-from :data:`FIELDS`; nothing else lists the columns. Order is the record's
+The record schema (``schema.py``), the typed structures (``typed.py``) and both
+readers (``reader.py``) are built from :data:`CALL_FIELDS`; nothing else lists
+the columns. Order is the record's
 key order. Column names follow the vendor's export guide; the API's JSON model
 names three of them differently (``callResolved``, ``agent.agentId``,
 ``queue.queueId``), and has fields the CSV export does not (``csv=None``).
@@ -26,6 +27,7 @@ Kind = t.Literal[
     "object",  # an open JSON object, kept as it is
     "objects",  # a list of open JSON objects, kept as they are
     "nested",  # agent / queue: an object of string sub-fields
+    "rows",  # a list of objects of another field table (segments)
 ]
 
 EXTRA_FIELD = "_extra"  # fields the API sent that this table does not know
@@ -54,7 +56,7 @@ class Field:
     json: str | None = ""  # "" = same as name; None = not in JSON
     csv: str | None = ""  # "" = same as name; None = not in CSV
     description: str | None = None
-    sub: tuple[SubField, ...] = ()
+    sub: tuple[t.Any, ...] = ()  # SubFields of nested, Fields of rows
     # An integer the JSON model sends as numeric text ("10042"); both are read.
     json_text: bool = False
 
@@ -92,7 +94,7 @@ QUEUE = (
 )
 
 # The guide's columns (in both formats) first, then the JSON model's extras.
-FIELDS: tuple[Field, ...] = (
+CALL_FIELDS: tuple[Field, ...] = (
     _f("accountId", "string"),
     _f("contextId", "string", "Voicegain project (context) id."),
     _f("callId", "integer", "Replication key.", json_text=True),
@@ -177,5 +179,4 @@ FIELDS: tuple[Field, ...] = (
     ),
 )
 
-BY_NAME = {field.name: field for field in FIELDS}
-RECORD_FIELDS = tuple(field.name for field in FIELDS)
+RECORD_FIELDS = tuple(field.name for field in CALL_FIELDS)

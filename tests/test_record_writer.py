@@ -1,4 +1,5 @@
-"""Golden tests: records stay byte for byte; the fast path writes what the SDK does."""
+"""Golden tests: records stay byte for byte; the one record writer writes what the
+SDK's own path writes, with and without its shortcut for records nothing maps."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tap_voicegain.fastpath import FastRecords, sdk_covered
-from tap_voicegain.fields import FIELDS
-from tap_voicegain.schema import calls_schema
+from singer_sdk.streams.core import Stream
+
+from tap_voicegain.sdk import RecordWriter, StreamSeam, sdk_covered
+from tap_voicegain.records.fields import CALL_FIELDS as FIELDS
+from tap_voicegain.records.schema import calls_schema
 from tests.singer_output import run_tap
 from voicegain_sim import VoicegainSimulator
 
@@ -46,24 +49,27 @@ def test_records_match_the_golden_file_byte_for_byte(fmt):
         {"format": "json", "refresh_window_days": 100000},
     ],
 )
-def test_the_fast_path_writes_exactly_what_the_sdk_path_writes(monkeypatch, extra):
-    assert sdk_covered(), "the fast path is on for the installed SDK"
+def test_the_record_writer_writes_exactly_what_the_sdk_path_writes(monkeypatch, extra):
+    assert sdk_covered(), "the shortcut is on for the installed SDK"
 
-    def run(*, fast: bool) -> list[dict[str, t.Any]]:
-        if not fast:
-            monkeypatch.setattr(FastRecords, "_applies", lambda self: False)
-        with VoicegainSimulator(golden_calls(), token="t") as sim:
-            config = {"jwt_token": "t", "api_url": sim.url, "per_page": 30, **extra}
-            return without_time(run_tap(config).messages)
+    def run(path: str) -> list[dict[str, t.Any]]:
+        with monkeypatch.context() as patch:
+            if path == "mapped":
+                patch.setattr(RecordWriter, "identity", False)
+            elif path == "sdk":  # the SDK's own code, as if the seam were not there
+                patch.setattr(StreamSeam, "_write_record_message", Stream._write_record_message)
+            with VoicegainSimulator(golden_calls(), token="t") as sim:
+                config = {"jwt_token": "t", "api_url": sim.url, "per_page": 30, **extra}
+                return without_time(run_tap(config).messages)
 
-    fast = run(fast=True)
-    slow = run(fast=False)
-    assert [m["type"] for m in fast].count("RECORD") >= 80
-    assert [m["type"] for m in fast].count("STATE") >= 3
-    assert fast == slow
+    shortcut, mapped, sdk = run("shortcut"), run("mapped"), run("sdk")
+    assert [m["type"] for m in shortcut].count("RECORD") >= 80
+    assert [m["type"] for m in shortcut].count("STATE") >= 3
+    assert shortcut == sdk
+    assert mapped == sdk
 
 
-def test_the_fast_path_is_off_on_sdk_versions_the_golden_test_does_not_cover():
+def test_the_shortcut_is_off_on_sdk_versions_the_golden_test_does_not_cover():
     assert sdk_covered("0.54.9")
     assert not sdk_covered("0.55.0")
     assert not sdk_covered("1.0.0")

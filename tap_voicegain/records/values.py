@@ -1,18 +1,13 @@
-"""Turn the API's JSON objects and CSV rows into one typed record shape.
+"""Converters of single values into the record's types; misfits raise BadValue.
 
-Both export formats end up in the same record: the names of the vendor's column
-list, nested ``agent``/``queue`` objects, integers for ids and counts, floats
-for scores, RFC 3339 UTC strings for times. Values are checked while they are
-converted: a value that does not fit its column raises :class:`BadValue`,
-which the record builder (``records.py``) turns into a :class:`RecordError`
-naming the call and the field, or keeps raw (README "Values that do not fit").
-Numbers, integers and times are read from ASCII digits only: Python's ``int``
-and ``float`` also take "١٢" and "1_000", which no API means.
-
-CSV cell conventions (from the vendor's examples; see README "CSV
-conventions"): lists are ``|``-separated, times are ``MM-DD-YYYY h:mm:ss
-AM/PM`` in the configured zone. The lists of objects (markers, word cloud,
-DTMF events) are read in ``layouts.py``.
+Both export formats end up in the same record: integers for ids and counts,
+floats for scores, RFC 3339 UTC strings for times, lists of strings. A value
+that does not fit its column raises :class:`~tap_voicegain.errors.BadValue`
+with what was expected; the reader keeps it raw (``reader.py``). Numbers,
+integers and times are read from ASCII digits only: Python's ``int`` and
+``float`` also take "١٢" and "1_000", which no API means. Integers must fit
+in 64 bits and text must not hold NUL characters: no warehouse column takes
+them, and one such value would fail the whole load.
 """
 
 from __future__ import annotations
@@ -25,51 +20,12 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from tap_voicegain.errors import BadValue
+from tap_voicegain.settings import parse_datetime
+
 Converter = t.Callable[[t.Any], t.Any]
 UTC = dt.timezone.utc
-
-
-class RecordError(ValueError):
-    """A value from the API that does not fit its column."""
-
-    def __init__(
-        self, call_id: object, field: str, value: object, expected: str
-    ) -> None:
-        """Build the message from the culprit call, field and value."""
-        super().__init__(
-            f"callId {call_id}: field '{field}' has {describe(value)}, "
-            f"expected {expected}",
-        )
-        self.call_id = call_id
-        self.field = field
-
-
-class BadValue(Exception):  # noqa: N818 - a signal, wrapped into RecordError
-    """A converter's answer to a value that does not fit: what was expected."""
-
-    # What the column gets when the value is kept raw: null, or (UnknownLayout)
-    # the items that could be read.
-    partial: t.Any = None
-
-    def __init__(self, expected: str) -> None:
-        """Say what the column accepts."""
-        super().__init__(expected)
-        self.expected = expected
-
-
-class UnknownLayout(BadValue):
-    """A value of a column whose layout no document gives, not (fully) read.
-
-    Never stops a run, whatever ``strict_values`` says: a guess about an
-    undocumented layout is no reason to lose calls.
-    """
-
-    def __init__(self, expected: str, partial: t.Any = None) -> None:  # noqa: ANN401
-        """Say what was expected; ``partial`` is what could be read, if any."""
-        super().__init__(expected)
-        self.partial = partial
-
-
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 SHOWN_CHARS = 60  # of a value's shape in a message: log lines stay readable
 
 
@@ -87,7 +43,10 @@ def describe(value: t.Any) -> str:  # noqa: ANN401
         return "a JSON number"
     if value is None:
         return "null"
-    text = value if kind is str else msgspec.json.encode(value).decode()
+    try:
+        text = value if kind is str else msgspec.json.encode(value).decode()
+    except (TypeError, ValueError, RecursionError):
+        text = "..."
     shape = "".join(_masked(char) for char in text[:SHOWN_CHARS])
     if len(text) > SHOWN_CHARS:
         return f"{shape!r}... ({len(text)} characters)"
@@ -102,32 +61,54 @@ def _masked(char: str) -> str:
             return "9"
         if char.isalpha():
             return "A" if char.isupper() else "a"
-        return char
+        return char if char.isprintable() else f"<U+{ord(char):04X}>"
     if char.isalpha():
         return "A" if char.isupper() else "a"
     return f"<U+{ord(char):04X}>"
 
 
-# --- scalar converters: value -> typed value or None; raise BadValue on misfit ---
+def warehouse_safe(value: t.Any) -> t.Any:  # noqa: ANN401
+    r"""``value`` with every NUL character written as the text ``\u0000``.
+
+    For values kept raw in ``_extra``: PostgreSQL refuses NUL in text and jsonb.
+    """
+    kind = type(value)
+    if kind is str:
+        return value.replace("\x00", "\\u0000")
+    if kind is list:
+        return [warehouse_safe(item) for item in value]
+    if kind is dict:
+        return {warehouse_safe(k): warehouse_safe(v) for k, v in value.items()}
+    return value
+
+
+# --- scalars: value -> typed value or None; raise BadValue on a misfit ---
 
 
 def to_int(value: t.Any) -> int | None:  # noqa: ANN401
-    """Integer from an int, an integral float or a decimal string."""
+    """Integer in 64 bits from an int, an integral float or a decimal string."""
     kind = type(value)
+    number: int | None = None
     if kind is int:
-        return t.cast("int", value)
-    if value is None or value == "":
+        number = t.cast("int", value)
+    elif value is None or value == "":
         return None
-    if kind is str:
+    elif kind is str:
         text = value.strip()
         digits = text[1:] if text[:1] == "-" else text
         # ASCII only: str.isdigit() also accepts "²" (int() refuses it) and "٩".
         if digits.isascii() and digits.isdigit():
-            return int(text)
+            number = int(text)
     elif kind is float and value.is_integer():
-        return int(value)
-    msg = "an integer"
-    raise BadValue(msg)
+        number = int(value)
+    if number is None or not INT64_MIN <= number <= INT64_MAX:
+        msg = "an integer" if number is None else "an integer in 64 bits"
+        raise BadValue(msg)
+    return number
+
+
+# A decimal number in ASCII: float() would also take "١٢", "1_000" and "nan".
+_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 
 
 def to_float(value: t.Any) -> float | None:  # noqa: ANN401
@@ -153,14 +134,13 @@ def to_float(value: t.Any) -> float | None:  # noqa: ANN401
     return number
 
 
-# A decimal number in ASCII: float() would also take "١٢", "1_000" and "nan".
-_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
-
-
 def to_str(value: t.Any) -> str | None:  # noqa: ANN401
     """Text exactly as sent; an empty string is null; ints become their digits."""
     kind = type(value)
     if kind is str:
+        if "\x00" in value:
+            msg = "text without NUL characters"
+            raise BadValue(msg)
         return t.cast("str", value) or None
     if value is None:
         return None
@@ -178,60 +158,10 @@ def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
         return None
     if type(value) is str:
         lowered = value.strip().lower()
-        if lowered == "true":
-            return True
-        if lowered == "false":
-            return False
+        if lowered in {"true", "false"}:
+            return lowered == "true"
     msg = "true or false"
     raise BadValue(msg)
-
-
-def _utc_text(moment: dt.datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-# RFC 3339, parsed the same on every Python (3.10's fromisoformat refuses "Z"
-# and fractions of other than 3 or 6 digits). ASCII digits only.
-_RFC3339 = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:[.,]([0-9]+))?([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
-)
-_ZONES: dict[str, dt.tzinfo] = {"Z": UTC, "z": UTC, "+00:00": UTC}
-
-
-def _zone(text: str | None) -> dt.tzinfo:
-    if text is None:
-        return UTC  # zone-less: taken as UTC
-    zone = _ZONES.get(text)
-    if zone is None:
-        sign = -1 if text[0] == "-" else 1
-        hours, minutes = int(text[1:3]), int(text[-2:])
-        zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
-        _ZONES[text] = zone
-    return zone
-
-
-def parse_datetime(value: str) -> dt.datetime:
-    """An aware datetime from RFC 3339 text; zone-less text is taken as UTC.
-
-    Raises:
-        ValueError: not RFC 3339, or not a date on the calendar.
-    """
-    match = _RFC3339.fullmatch(value)
-    if match is None:
-        raise ValueError(value)
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
-    return dt.datetime(
-        int(year),
-        int(month),
-        int(day),
-        int(hour),
-        int(minute),
-        int(second),
-        micro,
-        tzinfo=_zone(zone),
-    )
 
 
 def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
@@ -250,35 +180,39 @@ def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
     except ValueError:
         msg = "an RFC 3339 date-time"
         raise BadValue(msg) from None
-    return _utc_text(moment)
+    return moment.astimezone(UTC).isoformat()
 
 
-# Days already checked against the calendar: the calls of one export share few.
-# Cleared when full.
-_DAYS: set[str] = set()
-_DAYS_MAX = 100_000
 _UTC_SUFFIXES = {20: "Z", 25: "+00:00"}
 
 
-def utc_seconds(value: str) -> str | None:
+def utc_seconds(value: str, days: set[str] | None = None) -> str | None:
     """The fast path of :func:`to_datetime`: whole seconds in UTC, no regex.
 
     ``YYYY-MM-DDTHH:MM:SSZ`` (what the API sends) or ``...+00:00``, on the
     calendar, becomes ``YYYY-MM-DDTHH:MM:SS+00:00``, as the general parser
     would write it. None for any other text: the general parser decides.
+    ``days``: days already checked against the calendar (a reader's own set).
     """
     suffix = _UTC_SUFFIXES.get(len(value))
     if suffix is None or value[10] != "T" or not value.endswith(suffix):
         return None
     day, clock = value[:10], value[11:19]
-    if day not in _DAYS and not _remember_day(day):
+    if (days is None or day not in days) and not _on_calendar(day):
         return None
-    if not _plain_clock(clock):
+    if days is not None:
+        days.add(day)
+    hour, minute, second = clock[:2], clock[3:5], clock[6:]
+    digits = hour + minute + second
+    if clock[2] != ":" or clock[5] != ":" or not (digits.isascii() and digits.isdigit()):
+        return None
+    # Two ASCII digits each: text order is number order.
+    if hour > "23" or minute > "59" or second > "59":
         return None
     return value[:19] + "+00:00"
 
 
-def _remember_day(day: str) -> bool:
+def _on_calendar(day: str) -> bool:
     year, month, mday = day[:4], day[5:7], day[8:]
     digits = year + month + mday
     if day[4] != "-" or day[7] != "-" or not (digits.isascii() and digits.isdigit()):
@@ -287,23 +221,7 @@ def _remember_day(day: str) -> bool:
         dt.date(int(year), int(month), int(mday))
     except ValueError:
         return False
-    if len(_DAYS) >= _DAYS_MAX:
-        _DAYS.clear()
-    _DAYS.add(day)
     return True
-
-
-def _plain_clock(clock: str) -> bool:
-    hour, minute, second = clock[:2], clock[3:5], clock[6:]
-    digits = hour + minute + second
-    if (
-        clock[2] != ":"
-        or clock[5] != ":"
-        or not (digits.isascii() and digits.isdigit())
-    ):
-        return False
-    # Two ASCII digits each: text order is number order.
-    return hour <= "23" and minute <= "59" and second <= "59"
 
 
 # ASCII digits only: int() also reads "٩", " 5" and "5_0".
@@ -314,9 +232,7 @@ class CsvTimeParser:
     """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
 
     Calls of one export share few days, so each day is checked against the
-    calendar once and remembered: the hot path of CSV exports. Clock readings
-    are not remembered: an export of 20,000 calls has some 30,000 different
-    ones, and a cache of them cost more memory and time than it saved.
+    calendar once and remembered (for this parser's life: one run).
     """
 
     expected = "a time like 05-12-2024 6:15:45 PM"
@@ -340,7 +256,7 @@ class CsvTimeParser:
             raise BadValue(self.expected) from None
         if self.zone is UTC:
             return f"{day_text}T{hms[0]:02d}:{hms[1]:02d}:{hms[2]:02d}+00:00"
-        return _utc_text(dt.datetime(*ymd, *hms, tzinfo=self.zone))
+        return dt.datetime(*ymd, *hms, tzinfo=self.zone).astimezone(UTC).isoformat()
 
     def _day(self, day: str) -> tuple[tuple[int, int, int], str]:
         known = self._days.get(day)
@@ -359,8 +275,6 @@ class CsvTimeParser:
 def _read_clock(clock: str) -> tuple[int, int, int]:
     """Hours (0-23), minutes and seconds of ``h:mm:ss AM/PM``.
 
-    No regex: this runs for each new reading of a long export.
-
     Raises:
         ValueError: not such a clock reading.
     """
@@ -372,15 +286,10 @@ def _read_clock(clock: str) -> tuple[int, int, int]:
         not (digits.isascii() and digits.isdigit())  # isdigit alone takes "٩"
         or not (0 < len(hour) <= 2 and 0 < len(minute) <= 2 and 0 < len(second) <= 2)  # noqa: PLR2004
         or half not in {"AM", "PM"}
-        or not half.isascii()
     ):
         raise ValueError(clock)
     hour_num, minute_num, second_num = int(hour), int(minute), int(second)
-    if (
-        not 1 <= hour_num <= 12  # noqa: PLR2004
-        or minute_num > 59  # noqa: PLR2004
-        or second_num > 59  # noqa: PLR2004
-    ):
+    if not 1 <= hour_num <= 12 or minute_num > 59 or second_num > 59:  # noqa: PLR2004
         raise ValueError(clock)
     return hour_num % 12 + (12 if half == "PM" else 0), minute_num, second_num
 
@@ -391,13 +300,13 @@ def _read_clock(clock: str) -> tuple[int, int, int]:
 def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
     """List of strings from a JSON array or a ``|``-separated CSV cell.
 
-    A ``|`` inside a CSV item cannot be told from the separator (README); JSON
-    keeps such an item whole.
+    A ``|`` inside a CSV item cannot be told from the separator; JSON keeps
+    such an item whole.
     """
     if type(value) is list:
         if not value:
             return None
-        out = [item if type(item) is str and item else to_str(item) for item in value]
+        out = [to_str(item) for item in value]
         if None in out:
             msg = "a list of non-empty strings"
             raise BadValue(msg)
@@ -408,42 +317,6 @@ def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
         return value.split("|")
     msg = "a list of strings"
     raise BadValue(msg)
-
-
-def object_list(
-    value: t.Any,  # noqa: ANN401
-    fields: tuple[tuple[str, Converter, type], ...],
-    expected: str,
-) -> list[dict[str, t.Any]] | None:
-    """List of objects from a JSON array of objects, each field converted."""
-    if value in (None, "", []):
-        return None
-    if type(value) is not list:
-        raise BadValue(expected)
-    out = []
-    for item in value:
-        if type(item) is not dict:
-            raise BadValue(expected)
-        obj = {}
-        for name, conv, kind in fields:
-            field = item.get(name)
-            # Hot path: a value already of its column's type is taken as it is.
-            obj[name] = field if type(field) is kind and field != "" else conv(field)
-        out.append(obj)
-    return out
-
-
-_SENTIMENT = (
-    ("speaker", to_str, str),
-    ("average", to_float, float),
-    ("final", to_float, float),
-    ("trend", to_float, float),
-)
-
-
-def to_sentiments(value: t.Any) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
-    """Per-speaker sentiments: ``[{speaker, average, final, trend}]``."""
-    return object_list(value, _SENTIMENT, "a list of speaker sentiments")
 
 
 def to_object(value: t.Any) -> dict[str, t.Any] | None:  # noqa: ANN401

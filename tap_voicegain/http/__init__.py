@@ -1,0 +1,1 @@
+"""HTTP: the session, rate limits, prefetch, retries, redaction."""

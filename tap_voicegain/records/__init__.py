@@ -1,0 +1,1 @@
+"""Records: field tables, schemas, values and readers (bytes in, dicts out)."""

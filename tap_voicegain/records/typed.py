@@ -1,0 +1,202 @@
+"""Typed structures built from a field table: the one decode path for JSON.
+
+A call (or a segment) that fits the API's model is decoded by msgspec straight
+into a :class:`msgspec.Struct` built from the field table and turned into a
+record with a few lines. Fields the table does not know are *learned*: the
+first object that carries one is read value by value, the field is added to
+the structure (typed as any JSON value), and from then on it is decoded on the
+same fast path and kept in ``_extra``. Only an object holding a value that
+misfits its column (or an empty string, which is null in a record) is read
+value by value, by the caller (``reader.py``).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import msgspec
+from msgspec.structs import asdict
+
+from tap_voicegain.errors import BadValue
+from tap_voicegain.records.fields import CALL_ID_MAX, Field
+from tap_voicegain.records.values import INT64_MAX, INT64_MIN, to_datetime, utc_seconds
+
+# An empty string is null in a record: such an object takes the per-value path.
+Text = t.Annotated[str, msgspec.Meta(min_length=1)]
+Int64 = t.Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
+LEARNED_MAX = 200  # fields learned per table; beyond, objects go value by value
+
+
+# The items of the list columns, as the model has them. Unknown keys (and, but
+# for sentiments, missing ones) send the object to the per-value path, which
+# reads the other layouts (layouts.py) and keeps unknown keys.
+class _Marker(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    time: Int64
+    type: Text
+    note: Text | None = None
+
+
+class _Word(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    phrase: Text
+    freq: Int64
+
+
+class _Dtmf(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    dtmf: Text
+    timestamp: Int64
+    channel: Text
+
+
+class _Sentiment(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    speaker: Text | None = None
+    average: float | None = None
+    final: float | None = None
+    trend: float | None = None
+
+
+# Kind of the field table -> the type a value is taken as it is.
+_TYPES: dict[str, t.Any] = {
+    "string": Text,
+    "integer": Int64,
+    "number": float,  # an integer is taken too, as a float (values.to_float)
+    "boolean": bool,
+    "datetime": Text,  # checked and written in UTC per value
+    "strings": list[Text],
+    "markers": list[_Marker],
+    "words": list[_Word],
+    "dtmf": list[_Dtmf],
+    "sentiments": list[_Sentiment],
+    "object": dict[str, t.Any],
+    "objects": list[dict[str, t.Any]],
+}
+_ITEMS = frozenset({"markers", "words", "dtmf", "sentiments"})
+
+
+class Unfit(Exception):  # noqa: N818 - a signal: the object takes the other path
+    """A value the structures took that the record still cannot: a misfit."""
+
+
+class TypedTable:
+    """The structure of one field table, and what it has learned in this run."""
+
+    def __init__(self, fields: tuple[Field, ...], name: str) -> None:
+        """Build the structure of ``fields`` (those the API's JSON carries)."""
+        self.fields = tuple(field for field in fields if field.json_key is not None)
+        self.name = name
+        self.known_keys = frozenset(t.cast("str", f.json_key) for f in self.fields)
+        self.learned: dict[str, str] = {}  # JSON key -> struct field name
+        self.rows: dict[str, TypedTable] = {
+            field.name: TypedTable(t.cast("tuple[Field, ...]", field.sub), field.name)
+            for field in self.fields
+            if field.kind == "rows"
+        }
+        self._numeric_text = [f.name for f in self.fields if f.json_text]
+        self._times = [f.name for f in self.fields if f.kind == "datetime"]
+        self._string_lists = [f.name for f in self.fields if f.kind == "strings"]
+        self._item_lists = [f.name for f in self.fields if f.kind in _ITEMS]
+        self._nested = [f.name for f in self.fields if f.kind == "nested"]
+        self._build()
+
+    def learn(self, keys: t.Iterable[str]) -> bool:
+        """Add unknown JSON ``keys`` to the structure; False if none could be."""
+        new = [k for k in keys if k not in self.known_keys and k not in self.learned]
+        room = LEARNED_MAX - len(self.learned)
+        if not new or room <= 0:
+            return False
+        for key in new[:room]:
+            self.learned[key] = f"_x{len(self.learned)}"
+        self._build()
+        return True
+
+    def struct(self) -> type[msgspec.Struct]:
+        """The structure as it stands."""
+        return self._struct
+
+    def _build(self) -> None:
+        specs: list[tuple[str, t.Any, t.Any]] = []
+        for field in self.fields:
+            if field.json_text:
+                kind: t.Any = Int64 | str  # numeric text in the model: read here
+            elif field.kind == "nested":
+                kind = msgspec.defstruct(
+                    f"_{field.name}",
+                    [(sub.name, Text | None, None) for sub in field.sub],
+                    rename={sub.name: sub.json for sub in field.sub},
+                    forbid_unknown_fields=True,
+                    gc=False,
+                )
+            elif field.kind == "rows":
+                kind = list[self.rows[field.name].struct()]  # type: ignore[misc]
+            else:
+                kind = _TYPES[field.kind]
+            specs.append((field.name, kind | None, None))
+        specs.extend((name, t.Any, msgspec.UNSET) for name in self.learned.values())
+        rename = {f.name: t.cast("str", f.json_key) for f in self.fields}
+        rename.update({name: key for key, name in self.learned.items()})
+        self._struct = msgspec.defstruct(
+            f"_{self.name}",
+            specs,
+            rename=rename,
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+
+    def record(
+        self, obj: msgspec.Struct, days: set[str]
+    ) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
+        """The record of a decoded object, and the learned fields it carried.
+
+        Raises:
+            Unfit: a value the structure took that its column cannot.
+        """
+        record = asdict(obj)
+        extra: dict[str, t.Any] = {}
+        for key, name in self.learned.items():
+            value = record.pop(name)
+            if value is not msgspec.UNSET:
+                extra[key] = value
+        for name in self._numeric_text:
+            value = record[name]
+            if type(value) is str:
+                if not (value.isascii() and value.isdigit()):
+                    raise Unfit
+                record[name] = int(value)
+        for name in self._times:
+            value = record[name]
+            if value is not None:
+                utc = utc_seconds(value, days)
+                if utc is None:
+                    try:
+                        utc = to_datetime(value)
+                    except BadValue:
+                        raise Unfit from None
+                record[name] = utc
+        for name in self._string_lists:
+            if not record[name]:  # [] is null, as on the other path
+                record[name] = None
+        for name in self._item_lists:
+            items = record[name]
+            if items is not None:
+                record[name] = [asdict(item) for item in items] or None
+        for name in self._nested:
+            value = record[name]
+            if value is not None:
+                nested = asdict(value)
+                # Sub-fields are non-empty text or null: all null is a null object.
+                record[name] = nested if any(nested.values()) else None
+        for name, table in self.rows.items():
+            rows = record[name]
+            if rows is not None:
+                record[name] = [table.row(row, days) for row in rows] or None
+        return record, extra
+
+    def row(self, obj: msgspec.Struct, days: set[str]) -> dict[str, t.Any]:
+        """A nested row (a segment) with its own ``_extra``."""
+        record, extra = self.record(obj, days)
+        record["_extra"] = extra or None
+        return record
+
+
+def check_call_id(value: object) -> bool:
+    """Whether ``value`` is a callId a record may carry (0..2**63-1)."""
+    return type(value) is int and 0 <= value <= CALL_ID_MAX

@@ -1,0 +1,192 @@
+"""The seam to the Singer SDK: the one place that names its private parts.
+
+Everything else in the tap uses the SDK's public hooks; what only a private
+name can do is here, in this sub-package, each use listed in
+``docs/sdk-seam.md`` with the test that guards it, and enabled only on the SDK
+series those tests cover (:data:`COVERED_SDK_SERIES`).
+``tests/test_architecture.py`` fails if any other module names a private
+``singer_sdk`` attribute or module. An SDK upgrade is audited here.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from importlib import metadata
+
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
+
+from tap_voicegain.sdk import envconfig
+from tap_voicegain.sdk.output import BufferedMsgSpecWriter
+
+if t.TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Iterator
+
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams import RESTStream, Stream
+
+# SDK releases whose RECORD and STATE messages the golden test compares with
+# the SDK's own path (tests/test_record_writer.py).
+COVERED_SDK_SERIES = ("0.54.",)
+
+
+def sdk_covered(version: str | None = None) -> bool:
+    """Whether the installed singer-sdk is one the golden test covers."""
+    if version is None:
+        try:
+            version = metadata.version("singer-sdk")
+        except metadata.PackageNotFoundError:  # pragma: no cover - a broken install
+            return False
+    return version.startswith(COVERED_SDK_SERIES)
+
+
+class RecordWriter:
+    """The one way a record leaves the tap: mapped, then a RECORD or a batch row.
+
+    Mapping is the SDK's: column selection, then every stream map (aliases,
+    filters, flattening). When none of it changes anything (every column
+    selected, one map that is the stream itself, no flattening) and the SDK is
+    a covered one, the record is written as it is: the SDK's path would build
+    a message object per record only to write the same bytes.
+    """
+
+    def __init__(self, stream: Stream, writer: object) -> None:
+        """Write ``stream``'s records with the tap's message ``writer``."""
+        self._stream = stream
+        self._writer = writer
+        self._identity: bool | None = None
+        self.extracted_at: dt.datetime | None = None  # set by the walk, per page
+        self.batching = False  # records go to batch files (get_batches), not here
+
+    @property
+    def identity(self) -> bool:
+        """True when mapping changes nothing and records are written as they are."""
+        if self._identity is None:
+            stream = self._stream
+            maps = stream.stream_maps
+            self._identity = (
+                sdk_covered()
+                and isinstance(self._writer, BufferedMsgSpecWriter)
+                and all(stream.mask.values())
+                and len(maps) == 1
+                and type(maps[0]) is SameRecordTransform
+                and maps[0].stream_alias == stream.name
+                and not maps[0].flattening_enabled
+            )
+        return self._identity
+
+    def use_sdk_path(self) -> None:
+        """Map every record, even when nothing changes (the golden test's reference)."""
+        self._identity = False
+
+    def mapped(self, record: dict[str, t.Any]) -> Iterator[tuple[str, dict[str, t.Any]]]:
+        """``(output stream, record)`` for each record the maps make of ``record``."""
+        stream = self._stream
+        if self.identity:
+            yield stream.name, record
+            return
+        pop_deselected_record_properties(record, stream.schema, stream.mask)
+        for stream_map in stream.stream_maps:
+            if isinstance(stream_map, RemoveRecordTransform):
+                continue
+            out = stream_map.transform(record)
+            if out is not None:  # a filter map may drop it
+                yield stream_map.stream_alias, out
+
+    def write(self, record: dict[str, t.Any]) -> None:
+        """Write ``record``: a RECORD message per output stream."""
+        stream = self._stream
+        writer = t.cast("BufferedMsgSpecWriter", self._writer)
+        version = stream._stream_version  # noqa: SLF001
+        for alias, out in self.mapped(record):
+            writer.write_record(alias, out, version, self.extracted_at)
+        stream.state_manager.is_flushed = False
+
+
+class StreamSeam:
+    """The SDK's private per-record hooks of a stream, overridden here only.
+
+    - ``_write_record_message``: every record goes through :class:`RecordWriter`.
+    - ``_increment_stream_state``: the walk moves the bookmark itself
+      (``state.Partition``), after the record is written: one place.
+    - ``_request``: a page prefetched by the stream is taken instead of sent.
+    """
+
+    record_writer: RecordWriter
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        self.record_writer.write(record)
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """The walk moves the bookmark (``streams/walk.py``)."""
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        return self.send_page(prepared_request, context)
+
+    def send_page(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """One attempt at a page request, as the SDK sends it (auth, metric, checks)."""
+        return super()._request(prepared_request, context)  # type: ignore[misc, no-any-return]
+
+
+def write_state(stream: Stream) -> None:
+    """Write a STATE message now (the SDK skips it when nothing changed)."""
+    stream.state_manager.is_flushed = False
+    stream._write_state_message()  # noqa: SLF001
+
+
+def request_metric(
+    stream: RESTStream[t.Any],
+    endpoint: str,
+    response: requests.Response,
+    context: Context | None,
+) -> None:
+    """The SDK's ``http_request_duration`` metric for a request the tap sent itself."""
+    stream._write_request_duration_log(  # noqa: SLF001
+        endpoint=endpoint, response=response, context=context, extra_tags=None
+    )
+
+
+def unwritten_records(stream: Stream, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    """The stream's records as its sync makes them, no RECORD message written."""
+    return stream._sync_records(context, write_messages=False)  # noqa: SLF001
+
+
+class TapSeam:
+    """The SDK's private hooks of a tap, overridden here only.
+
+    - ``_validate_config``: the one hook that sees the settings before any
+      stream exists and that ``--about``/``--discover`` skip.
+    - ``_handle_termination``: the SDK's exits 0 on SIGTERM.
+    - ``_env_var_config``: the SDK leaves number settings as text and fails on
+      bad values without naming the setting (``envconfig.py``).
+    """
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805
+        schema = cls.config_jsonschema  # type: ignore[attr-defined]
+        cls.append_builtin_config(schema)  # type: ignore[attr-defined]
+        return envconfig.parse_env(schema, cls._env_var_prefix)  # type: ignore[attr-defined]
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        found = super()._validate_config(raise_errors=False)  # type: ignore[misc]
+        return self.check_settings(t.cast("list[str]", found), raise_errors=raise_errors)
+
+    def check_settings(self, found: list[str], *, raise_errors: bool) -> list[str]:
+        """Add the tap's own checks to the schema's ``found`` problems."""
+        raise NotImplementedError
+
+    def _handle_termination(self, signum: int, frame: object) -> None:
+        self.on_signal(signum)
+
+    def on_signal(self, signum: int) -> None:
+        """SIGTERM/SIGINT arrived."""
+        raise NotImplementedError
