@@ -102,15 +102,14 @@ def _json_array(body: bytes, response: requests.Response) -> list[t.Any]:
         # msgspec straight from the bytes: several times faster than
         # response.json(), which decodes to text first.
         decoded = msgspec.json.decode(body)
-    except UnicodeDecodeError:
-        # msgspec checks UTF-8 inside strings, with an offset into the string:
-        # find the body's offset.
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # Bytes that are not UTF-8 come out as UnicodeDecodeError (msgspec
+        # <= 0.22, offset into the string) or DecodeError (0.23): either way
+        # Python's own decoder finds the offset into the body.
         try:
             body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError(_not_utf8(exc, response)) from None
-        raise  # pragma: no cover - msgspec and Python disagree on UTF-8
-    except msgspec.DecodeError as exc:
+        except UnicodeDecodeError as not_utf8:
+            raise ValueError(_not_utf8(not_utf8, response)) from None
         msg = f"JSON that does not parse ({exc}; {len(response.content)} bytes)"
         raise ValueError(msg) from None
     if not isinstance(decoded, list):
