@@ -8,6 +8,9 @@ Where each behaviour is described:
 * endpoints and constructor options - :class:`VoicegainSimulator`;
 * ``/sa/call`` query rules - :mod:`voicegain_sim.query`; CSV form -
   :mod:`voicegain_sim.csvfmt`;
+* readings of what the documents leave open (opt-in): ``afterCallId``
+  without ``consecutive`` (``after_call_id_reading``) -
+  :mod:`voicegain_sim.readings`;
 * rate limits, ``RateLimit-*`` headers, concurrency 429s -
   :mod:`voicegain_sim.ratelimit`; missing or garbled headers -
   ``VoicegainSimulator.ratelimit_headers``;

@@ -17,6 +17,7 @@ import typing as t
 from voicegain_sim.data import make_calls
 from voicegain_sim.faults import HEADER_STYLES
 from voicegain_sim.ratelimit import parse_limit
+from voicegain_sim.readings import AFTER_CALL_ID_READINGS
 from voicegain_sim.server import VoicegainSimulator
 
 if t.TYPE_CHECKING:
@@ -86,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         help="share of transcripts deleted (404)",
     )
     parser.add_argument(
+        "--after-call-id",
+        choices=sorted(AFTER_CALL_ID_READINGS),
+        default="honoured",
+        help="afterCallId without consecutive=true: applied, or ignored",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -145,6 +152,7 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         ratelimit_headers=args.ratelimit_headers,
         transcripts_pending_fraction=args.transcripts_pending,
         transcripts_missing_fraction=args.transcripts_missing,
+        after_call_id_reading=args.after_call_id,
         host=args.host,
         port=args.port,
     )

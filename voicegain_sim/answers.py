@@ -10,6 +10,12 @@ from voicegain_sim.faults import HEADER_STYLES, MALFORMED_HEADERS, RATE_HEADERS
 from voicegain_sim.jwt import is_expired
 from voicegain_sim.query import QueryError, parse_query
 from voicegain_sim.ratelimit import Admission, Limiter
+from voicegain_sim.readings import (
+    AFTER_CALL_ID_READINGS,
+    Option,
+    one_of,
+    read_after_call_id,
+)
 from voicegain_sim.responses import Response, dump_json, error_response, page_response
 from voicegain_sim.state import RecordedRequest, SimState
 from voicegain_sim.transcripts import Transcripts
@@ -25,7 +31,16 @@ HeaderStyle = t.Union[str, "Mapping[str, str | None]"]
 
 
 class SimAPI(SimState):
-    """The simulator's answers on top of its data (see ``VoicegainSimulator``)."""
+    """The simulator's answers on top of its data (see ``VoicegainSimulator``).
+
+    Attributes:
+        after_call_id_reading: ``honoured`` or ``ignored``; see
+            :mod:`voicegain_sim.readings`.
+    """
+
+    after_call_id_reading = Option(
+        one_of("after_call_id_reading", AFTER_CALL_ID_READINGS)
+    )
 
     def __init__(  # noqa: PLR0913
         self,
@@ -44,6 +59,7 @@ class SimAPI(SimState):
         transcripts_pending_fraction: float = 0.0,
         transcripts_missing_fraction: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        after_call_id_reading: str = "honoured",
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -62,6 +78,7 @@ class SimAPI(SimState):
             transcripts_pending_fraction,
             transcripts_missing_fraction,
         )
+        self.after_call_id_reading = after_call_id_reading
 
     # ---------------------------------------------------------------- limits
     @property
@@ -192,6 +209,7 @@ class SimAPI(SimState):
                 query = parse_query(params, accept)
             except QueryError as exc:
                 return error_response(400, str(exc))
+            query = read_after_call_id(query, self.after_call_id_reading)
             key = (token, raw_query, query.fmt, base_url)
             if self.prerender and key in self._cache:
                 return self._cache[key]

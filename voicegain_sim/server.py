@@ -46,6 +46,10 @@ class VoicegainSimulator(SimAPI):
         transcripts_missing_fraction: Share of sessions drawn as gone.
         clock: Seconds for the rate-limit windows (``time.monotonic``); a fake
             clock makes window tests exact.
+        after_call_id_reading: ``honoured`` (default: ``afterCallId`` always
+            applies) or ``ignored`` (only with ``consecutive=true``, the one
+            use the guide documents); settable later. See
+            :mod:`voicegain_sim.readings`.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -72,6 +76,7 @@ class VoicegainSimulator(SimAPI):
         transcripts_pending_fraction: float = 0.0,
         transcripts_missing_fraction: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        after_call_id_reading: str = "honoured",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -91,6 +96,7 @@ class VoicegainSimulator(SimAPI):
             transcripts_pending_fraction=transcripts_pending_fraction,
             transcripts_missing_fraction=transcripts_missing_fraction,
             clock=clock,
+            after_call_id_reading=after_call_id_reading,
         )
         self.host = host
         self.port = port

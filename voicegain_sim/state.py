@@ -129,6 +129,11 @@ class SimState:
             for call in calls:
                 self._fragments.forget(call)
 
+    def drop_cached(self) -> None:
+        """Drop prerendered bodies (after an option that shapes them changed)."""
+        with self.lock:
+            self._cache.clear()
+
     def warm(self) -> None:
         """With ``prerender``, render every call now rather than on first use."""
         with self.lock:

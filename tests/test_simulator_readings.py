@@ -1,0 +1,108 @@
+"""Readings of what the vendor's documents leave open: each one opt-in."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from voicegain_sim import VoicegainSimulator, make_calls
+from voicegain_sim.__main__ import _parser, _simulator
+
+TOKEN = "readings-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+def get(http, sim, **params) -> requests.Response:
+    return http.get(f"{sim.url}/sa/call", headers=AUTH, params=params, timeout=10)
+
+
+def links(response: requests.Response) -> dict[str, int]:
+    """``Link`` header as rel -> page number."""
+    found = {}
+    for part in response.headers["Link"].split(", "):
+        url, rel = part.split("; ")
+        query = parse_qs(urlsplit(url.strip("<>")).query)
+        found[rel.split('"')[1]] = int(query["page"][0])
+    return found
+
+
+def ids(response: requests.Response) -> list[int]:
+    return [int(call["callId"]) for call in response.json()]
+
+
+# ------------------------------------------------------------- afterCallId
+
+
+def test_after_call_id_is_honoured_without_consecutive_by_default(http):
+    calls = make_calls(30, seed=3)
+    middle = int(calls[14]["callId"])
+    with VoicegainSimulator(calls, token=TOKEN) as sim:
+        assert sim.after_call_id_reading == "honoured"
+        got = ids(get(http, sim, afterCallId=middle, sort_by="documentId"))
+    assert got == [int(c["callId"]) for c in calls[15:]]
+
+
+def test_ignored_after_call_id_gives_the_whole_list_in_offset_pages(http):
+    calls = make_calls(30, seed=3)
+    every = [int(c["callId"]) for c in calls]
+    middle = every[14]
+    with VoicegainSimulator(calls, token=TOKEN, after_call_id_reading="ignored") as sim:
+        first = get(http, sim, afterCallId=middle, sort_by="documentId", per_page=10)
+        second = get(http, sim, afterCallId=middle, per_page=10, page=2)
+        assert ids(first) == every[:10]
+        assert ids(second) == every[10:20]
+        assert first.headers["X-Total-Count"] == "30"
+        assert links(first) == {"first": 1, "self": 1, "next": 2, "last": 3}
+
+
+def test_ignored_after_call_id_still_sorts_as_asked(http):
+    calls = make_calls(20, seed=4)
+    with VoicegainSimulator(calls, token=TOKEN, after_call_id_reading="ignored") as sim:
+        got = ids(get(http, sim, afterCallId=calls[-1]["callId"], sort_dir="desc"))
+    assert got == sorted((int(c["callId"]) for c in calls), reverse=True)
+
+
+def test_consecutive_applies_after_call_id_under_both_readings(http):
+    calls = make_calls(20, seed=5)
+    for call in calls:
+        call["progressPhase"] = "DONE"
+    middle = calls[9]["callId"]
+    for reading in ("honoured", "ignored"):
+        with VoicegainSimulator(
+            calls, token=TOKEN, after_call_id_reading=reading
+        ) as sim:
+            got = ids(get(http, sim, consecutive="true", afterCallId=middle))
+        assert got == [int(c["callId"]) for c in calls[10:]], reading
+
+
+def test_the_reading_can_change_between_requests_even_prerendered(http):
+    calls = make_calls(12, seed=6)
+    after = calls[5]["callId"]
+    with VoicegainSimulator(calls, token=TOKEN, prerender=True) as sim:
+        assert len(ids(get(http, sim, afterCallId=after))) == 6
+        sim.after_call_id_reading = "ignored"
+        assert len(ids(get(http, sim, afterCallId=after))) == 12
+        sim.after_call_id_reading = "honoured"
+        assert len(ids(get(http, sim, afterCallId=after))) == 6
+
+
+def test_unknown_reading_is_refused():
+    with pytest.raises(ValueError, match="after_call_id_reading"):
+        VoicegainSimulator(make_calls(2), after_call_id_reading="sometimes")
+    sim = VoicegainSimulator(make_calls(2))
+    with pytest.raises(ValueError, match="after_call_id_reading"):
+        sim.after_call_id_reading = "Ignored"
+
+
+def test_cli_flag_selects_the_reading():
+    args = _parser().parse_args(["--calls", "3", "--after-call-id", "ignored"])
+    assert _simulator(args).after_call_id_reading == "ignored"
+    assert _simulator(_parser().parse_args([])).after_call_id_reading == "honoured"
