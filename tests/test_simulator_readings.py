@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,6 +34,10 @@ def links(response: requests.Response) -> dict[str, int]:
         query = parse_qs(urlsplit(url.strip("<>")).query)
         found[rel.split('"')[1]] = int(query["page"][0])
     return found
+
+
+def rows(response: requests.Response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(response.text)))
 
 
 def ids(response: requests.Response) -> list[int]:
@@ -106,3 +112,46 @@ def test_cli_flag_selects_the_reading():
     args = _parser().parse_args(["--calls", "3", "--after-call-id", "ignored"])
     assert _simulator(args).after_call_id_reading == "ignored"
     assert _simulator(_parser().parse_args([])).after_call_id_reading == "honoured"
+
+
+# ------------------------------------------------------------ per_page cap
+
+
+def test_capped_pages_are_never_longer_than_the_cap(http):
+    calls = make_calls(25, seed=7)
+    every = [int(c["callId"]) for c in calls]
+    with VoicegainSimulator(calls, token=TOKEN, per_page_cap=10) as sim:
+        pages = [get(http, sim, per_page=100, page=n) for n in (1, 2, 3, 4)]
+    assert [len(ids(p)) for p in pages] == [10, 10, 5, 0]
+    assert [call_id for p in pages for call_id in ids(p)] == every
+    assert {p.headers["X-Total-Count"] for p in pages} == {"25"}
+    assert links(pages[0]) == {"first": 1, "self": 1, "next": 2, "last": 3}
+    assert links(pages[2]) == {"first": 1, "prev": 2, "self": 3, "last": 3}
+    assert "per_page=100" in pages[0].headers["Link"]  # as asked
+
+
+def test_a_smaller_per_page_than_the_cap_is_kept(http):
+    with VoicegainSimulator(make_calls(25, seed=7), token=TOKEN) as sim:
+        sim.per_page_cap = 10
+        assert len(ids(get(http, sim, per_page=4))) == 4
+        assert len(ids(get(http, sim, per_page=11))) == 10
+        assert len(rows(get(http, sim, format="csv"))) == 10  # default 50
+        sim.per_page_cap = None
+        assert len(ids(get(http, sim, per_page=11))) == 11
+
+
+def test_capped_csv_pages(http):
+    with VoicegainSimulator(make_calls(9, seed=7), token=TOKEN, per_page_cap=4) as sim:
+        last = rows(get(http, sim, format="csv", per_page=50, page=3))
+    assert [row["callId"] for row in last] == [sim.calls[8]["callId"]]
+
+
+@pytest.mark.parametrize("cap", [0, -1, 2.5, "10", True])
+def test_bad_caps_are_refused(cap):
+    with pytest.raises(ValueError, match="per_page_cap"):
+        VoicegainSimulator(make_calls(2), per_page_cap=cap)
+
+
+def test_cli_flag_caps_pages():
+    args = _parser().parse_args(["--calls", "3", "--per-page-cap", "7"])
+    assert _simulator(args).per_page_cap == 7

@@ -9,7 +9,8 @@ Where each behaviour is described:
 * ``/sa/call`` query rules - :mod:`voicegain_sim.query`; CSV form -
   :mod:`voicegain_sim.csvfmt`;
 * readings of what the documents leave open (opt-in): ``afterCallId``
-  without ``consecutive`` (``after_call_id_reading``) -
+  without ``consecutive`` (``after_call_id_reading``), a capped page size
+  (``per_page_cap``) -
   :mod:`voicegain_sim.readings`;
 * rate limits, ``RateLimit-*`` headers, concurrency 429s -
   :mod:`voicegain_sim.ratelimit`; missing or garbled headers -

@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         help="afterCallId without consecutive=true: applied, or ignored",
     )
     parser.add_argument(
+        "--per-page-cap",
+        type=int,
+        default=None,
+        metavar="N",
+        help="never send more than N calls a page, whatever per_page asks",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -153,6 +160,7 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         transcripts_pending_fraction=args.transcripts_pending,
         transcripts_missing_fraction=args.transcripts_missing,
         after_call_id_reading=args.after_call_id,
+        per_page_cap=args.per_page_cap,
         host=args.host,
         port=args.port,
     )

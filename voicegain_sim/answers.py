@@ -14,6 +14,7 @@ from voicegain_sim.readings import (
     AFTER_CALL_ID_READINGS,
     Option,
     one_of,
+    page_cap,
     read_after_call_id,
 )
 from voicegain_sim.responses import Response, dump_json, error_response, page_response
@@ -36,11 +37,13 @@ class SimAPI(SimState):
     Attributes:
         after_call_id_reading: ``honoured`` or ``ignored``; see
             :mod:`voicegain_sim.readings`.
+        per_page_cap: ``None`` or the longest page the API sends.
     """
 
     after_call_id_reading = Option(
         one_of("after_call_id_reading", AFTER_CALL_ID_READINGS)
     )
+    per_page_cap = Option(page_cap)
 
     def __init__(  # noqa: PLR0913
         self,
@@ -60,6 +63,7 @@ class SimAPI(SimState):
         transcripts_missing_fraction: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         after_call_id_reading: str = "honoured",
+        per_page_cap: int | None = None,
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -79,6 +83,7 @@ class SimAPI(SimState):
             transcripts_missing_fraction,
         )
         self.after_call_id_reading = after_call_id_reading
+        self.per_page_cap = per_page_cap
 
     # ---------------------------------------------------------------- limits
     @property
@@ -221,6 +226,7 @@ class SimAPI(SimState):
                 callid_as=self.callid_as,
                 csv_timezone=self.csv_timezone,
                 fragments=self._fragments,
+                per_page_cap=self.per_page_cap,
             )
             if self.prerender:
                 self._cache[key] = response

@@ -104,11 +104,16 @@ def page_response(  # noqa: PLR0913
     callid_as: str,
     csv_timezone: str,
     fragments: Fragments | None = None,
+    per_page_cap: int | None = None,
 ) -> Response:
-    """Render one page of a result list: 200 with ``X-Total-Count`` and ``Link``."""
+    """Render one page of a result list: 200 with ``X-Total-Count`` and ``Link``.
+
+    ``per_page_cap`` bounds the page size whatever ``per_page`` asks.
+    """
     total = len(result)
-    start = (query.page - 1) * query.per_page
-    page = result[start : start + query.per_page]
+    size = query.per_page if per_page_cap is None else min(query.per_page, per_page_cap)
+    start = (query.page - 1) * size
+    page = result[start : start + size]
     if query.fmt == "csv":
         content_type = CSV_TYPE
         if fragments is not None:
@@ -134,7 +139,7 @@ def page_response(  # noqa: PLR0913
                     for call, form in zip(page, forms, strict=True)
                 ]
             )
-    last = max(1, math.ceil(total / query.per_page))
+    last = max(1, math.ceil(total / size))
     headers = {
         "X-Total-Count": str(total),
         "Link": link_header(base_url, raw_query, query.page, last),

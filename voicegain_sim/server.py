@@ -50,6 +50,9 @@ class VoicegainSimulator(SimAPI):
             applies) or ``ignored`` (only with ``consecutive=true``, the one
             use the guide documents); settable later. See
             :mod:`voicegain_sim.readings`.
+        per_page_cap: ``None`` (default) or N: no page holds more than N
+            calls whatever ``per_page`` asks; offsets, ``X-Total-Count`` and
+            ``Link`` follow the capped size; settable later.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -77,6 +80,7 @@ class VoicegainSimulator(SimAPI):
         transcripts_missing_fraction: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         after_call_id_reading: str = "honoured",
+        per_page_cap: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -97,6 +101,7 @@ class VoicegainSimulator(SimAPI):
             transcripts_missing_fraction=transcripts_missing_fraction,
             clock=clock,
             after_call_id_reading=after_call_id_reading,
+            per_page_cap=per_page_cap,
         )
         self.host = host
         self.port = port
