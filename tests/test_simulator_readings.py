@@ -155,3 +155,76 @@ def test_bad_caps_are_refused(cap):
 def test_cli_flag_caps_pages():
     args = _parser().parse_args(["--calls", "3", "--per-page-cap", "7"])
     assert _simulator(args).per_page_cap == 7
+
+
+# ------------------------------------------------------------- empty answers
+
+
+def test_empty_pages_are_arrays_and_csv_headers_by_default(http):
+    with VoicegainSimulator(make_calls(3, seed=8), token=TOKEN) as sim:
+        assert sim.empty_answer == "array"
+        assert get(http, sim, page=2).content == b"[]"
+        assert get(http, sim, page=2, format="csv").text.startswith("accountId,")
+
+
+@pytest.mark.parametrize(
+    ("style", "fmt", "status", "body"),
+    [
+        ("204", "json", 204, b""),
+        ("204", "csv", 204, b""),
+        ("empty", "json", 200, b""),
+        ("empty", "csv", 200, b""),
+        ("null", "json", 200, b"null"),
+    ],
+)
+def test_empty_pages_in_each_style(http, style, fmt, status, body):
+    calls = make_calls(3, seed=8)
+    with VoicegainSimulator(calls, token=TOKEN, empty_answer=style) as sim:
+        past_the_end = get(http, sim, page=2, format=fmt)
+        nothing_matches = get(http, sim, afterCallId=calls[-1]["callId"], format=fmt)
+        full = get(http, sim, format=fmt)
+    for response in (past_the_end, nothing_matches):
+        assert response.status_code == status
+        assert response.content == body
+        assert "Link" in response.headers
+    assert past_the_end.headers["X-Total-Count"] == "3"
+    assert nothing_matches.headers["X-Total-Count"] == "0"
+    assert full.status_code == 200
+    assert len(full.content) > 100
+    if status == 204:
+        assert "Content-Type" not in past_the_end.headers
+        assert "Content-Length" not in past_the_end.headers
+
+
+def test_null_style_leaves_csv_with_its_header(http):
+    with VoicegainSimulator(make_calls(3), token=TOKEN, empty_answer="null") as sim:
+        response = get(http, sim, page=2, format="csv")
+    assert response.status_code == 200
+    assert response.text.startswith("accountId,")
+    assert rows(response) == []
+
+
+def test_a_204_keeps_the_connection_usable(http):
+    with VoicegainSimulator(make_calls(3), token=TOKEN, empty_answer="204") as sim:
+        assert get(http, sim, page=2).status_code == 204
+        assert len(get(http, sim).json()) == 3
+        assert get(http, sim, page=5).status_code == 204
+        sim.empty_answer = "array"
+        assert get(http, sim, page=5).json() == []
+
+
+def test_consecutive_cut_to_nothing_is_an_empty_answer_too(http):
+    calls = make_calls(5, seed=9, processing_at=[0])
+    with VoicegainSimulator(calls, token=TOKEN, empty_answer="null") as sim:
+        response = get(http, sim, consecutive="true")
+    assert response.content == b"null"
+
+
+def test_unknown_empty_answer_is_refused():
+    with pytest.raises(ValueError, match="empty_answer"):
+        VoicegainSimulator(make_calls(2), empty_answer="none")
+
+
+def test_cli_flag_sets_the_empty_answer():
+    args = _parser().parse_args(["--calls", "3", "--empty-answer", "204"])
+    assert _simulator(args).empty_answer == "204"

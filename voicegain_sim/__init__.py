@@ -10,7 +10,8 @@ Where each behaviour is described:
   :mod:`voicegain_sim.csvfmt`;
 * readings of what the documents leave open (opt-in): ``afterCallId``
   without ``consecutive`` (``after_call_id_reading``), a capped page size
-  (``per_page_cap``) -
+  (``per_page_cap``), empty pages as 204, an empty body or ``null``
+  (``empty_answer``) -
   :mod:`voicegain_sim.readings`;
 * rate limits, ``RateLimit-*`` headers, concurrency 429s -
   :mod:`voicegain_sim.ratelimit`; missing or garbled headers -

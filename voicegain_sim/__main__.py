@@ -17,7 +17,7 @@ import typing as t
 from voicegain_sim.data import make_calls
 from voicegain_sim.faults import HEADER_STYLES
 from voicegain_sim.ratelimit import parse_limit
-from voicegain_sim.readings import AFTER_CALL_ID_READINGS
+from voicegain_sim.readings import AFTER_CALL_ID_READINGS, EMPTY_ANSWERS
 from voicegain_sim.server import VoicegainSimulator
 
 if t.TYPE_CHECKING:
@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         help="never send more than N calls a page, whatever per_page asks",
     )
     parser.add_argument(
+        "--empty-answer",
+        choices=sorted(EMPTY_ANSWERS),
+        default="array",
+        help="how a page without calls is answered",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -161,6 +167,7 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         transcripts_missing_fraction=args.transcripts_missing,
         after_call_id_reading=args.after_call_id,
         per_page_cap=args.per_page_cap,
+        empty_answer=args.empty_answer,
         host=args.host,
         port=args.port,
     )

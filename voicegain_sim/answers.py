@@ -12,7 +12,9 @@ from voicegain_sim.query import QueryError, parse_query
 from voicegain_sim.ratelimit import Admission, Limiter
 from voicegain_sim.readings import (
     AFTER_CALL_ID_READINGS,
+    EMPTY_ANSWERS,
     Option,
+    empty_page,
     one_of,
     page_cap,
     read_after_call_id,
@@ -38,12 +40,15 @@ class SimAPI(SimState):
         after_call_id_reading: ``honoured`` or ``ignored``; see
             :mod:`voicegain_sim.readings`.
         per_page_cap: ``None`` or the longest page the API sends.
+        empty_answer: ``array``, ``204``, ``empty`` or ``null``: how a page
+            without calls is answered.
     """
 
     after_call_id_reading = Option(
         one_of("after_call_id_reading", AFTER_CALL_ID_READINGS)
     )
     per_page_cap = Option(page_cap)
+    empty_answer = Option(one_of("empty_answer", EMPTY_ANSWERS))
 
     def __init__(  # noqa: PLR0913
         self,
@@ -64,6 +69,7 @@ class SimAPI(SimState):
         clock: Callable[[], float] = time.monotonic,
         after_call_id_reading: str = "honoured",
         per_page_cap: int | None = None,
+        empty_answer: str = "array",
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -84,6 +90,7 @@ class SimAPI(SimState):
         )
         self.after_call_id_reading = after_call_id_reading
         self.per_page_cap = per_page_cap
+        self.empty_answer = empty_answer
 
     # ---------------------------------------------------------------- limits
     @property
@@ -228,6 +235,8 @@ class SimAPI(SimState):
                 fragments=self._fragments,
                 per_page_cap=self.per_page_cap,
             )
+            if not response.page:
+                response = empty_page(query.fmt, self.empty_answer, response)
             if self.prerender:
                 self._cache[key] = response
             return response

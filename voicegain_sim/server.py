@@ -53,6 +53,10 @@ class VoicegainSimulator(SimAPI):
         per_page_cap: ``None`` (default) or N: no page holds more than N
             calls whatever ``per_page`` asks; offsets, ``X-Total-Count`` and
             ``Link`` follow the capped size; settable later.
+        empty_answer: How a page without calls is answered: ``array``
+            (default: ``[]``, CSV header only), ``204`` (no body), ``empty``
+            (200, empty body) or ``null`` (200 JSON ``null``; CSV stays
+            header only); settable later.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -81,6 +85,7 @@ class VoicegainSimulator(SimAPI):
         clock: Callable[[], float] = time.monotonic,
         after_call_id_reading: str = "honoured",
         per_page_cap: int | None = None,
+        empty_answer: str = "array",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -102,6 +107,7 @@ class VoicegainSimulator(SimAPI):
             clock=clock,
             after_call_id_reading=after_call_id_reading,
             per_page_cap=per_page_cap,
+            empty_answer=empty_answer,
         )
         self.host = host
         self.port = port
