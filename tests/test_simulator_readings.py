@@ -228,3 +228,55 @@ def test_unknown_empty_answer_is_refused():
 def test_cli_flag_sets_the_empty_answer():
     args = _parser().parse_args(["--calls", "3", "--empty-answer", "204"])
     assert _simulator(args).empty_answer == "204"
+
+
+# ------------------------------------------------------------ reversed times
+
+LATE, EARLY = "2024-05-13T00:00:00Z", "2024-05-12T18:00:00+00:00"
+
+
+def test_reversed_times_select_nothing_by_default(http):
+    with VoicegainSimulator(make_calls(40, seed=10), token=TOKEN) as sim:
+        response = get(http, sim, fromTime=LATE, toTime=EARLY)
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_reversed_times_can_be_refused_naming_both_parameters(http):
+    with VoicegainSimulator(
+        make_calls(40, seed=10), token=TOKEN, refuse_reversed_times=True
+    ) as sim:
+        refused = get(http, sim, fromTime=LATE, toTime=EARLY, format="csv")
+        equal = get(http, sim, fromTime=EARLY, toTime=EARLY)
+        ordered = get(http, sim, fromTime=EARLY, toTime=LATE)
+        one_sided = get(http, sim, fromTime=LATE)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["status"] == 400
+    assert "'fromTime'" in body["message"]
+    assert "'toTime'" in body["message"]
+    assert equal.status_code == ordered.status_code == one_sided.status_code == 200
+    assert ordered.json()
+
+
+def test_reversed_times_are_compared_as_instants(http):
+    with VoicegainSimulator(make_calls(4), token=TOKEN) as sim:
+        sim.refuse_reversed_times = True
+        # 20:00+02:00 is 18:00Z: before 19:00Z, so the window is in order.
+        ordered = get(
+            http,
+            sim,
+            fromTime="2024-05-12T20:00:00+02:00",
+            toTime="2024-05-12T19:00:00Z",
+        )
+        assert ordered.status_code == 200
+        sim.refuse_reversed_times = False
+        assert get(http, sim, fromTime=LATE, toTime=EARLY).status_code == 200
+    with pytest.raises(ValueError, match="refuse_reversed_times"):
+        sim.refuse_reversed_times = "yes"
+
+
+def test_cli_flag_refuses_reversed_times():
+    args = _parser().parse_args(["--calls", "3", "--refuse-reversed-times"])
+    assert _simulator(args).refuse_reversed_times is True
+    assert _simulator(_parser().parse_args([])).refuse_reversed_times is False

@@ -11,7 +11,8 @@ Where each behaviour is described:
 * readings of what the documents leave open (opt-in): ``afterCallId``
   without ``consecutive`` (``after_call_id_reading``), a capped page size
   (``per_page_cap``), empty pages as 204, an empty body or ``null``
-  (``empty_answer``) -
+  (``empty_answer``), 400 for ``fromTime`` after ``toTime``
+  (``refuse_reversed_times``) -
   :mod:`voicegain_sim.readings`;
 * rate limits, ``RateLimit-*`` headers, concurrency 429s -
   :mod:`voicegain_sim.ratelimit`; missing or garbled headers -

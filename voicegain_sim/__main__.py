@@ -106,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         help="how a page without calls is answered",
     )
     parser.add_argument(
+        "--refuse-reversed-times",
+        action="store_true",
+        help="answer 400 when fromTime is after toTime",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -168,6 +173,7 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         after_call_id_reading=args.after_call_id,
         per_page_cap=args.per_page_cap,
         empty_answer=args.empty_answer,
+        refuse_reversed_times=args.refuse_reversed_times,
         host=args.host,
         port=args.port,
     )

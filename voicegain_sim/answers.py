@@ -14,7 +14,9 @@ from voicegain_sim.readings import (
     AFTER_CALL_ID_READINGS,
     EMPTY_ANSWERS,
     Option,
+    check_time_order,
     empty_page,
+    flag,
     one_of,
     page_cap,
     read_after_call_id,
@@ -42,6 +44,7 @@ class SimAPI(SimState):
         per_page_cap: ``None`` or the longest page the API sends.
         empty_answer: ``array``, ``204``, ``empty`` or ``null``: how a page
             without calls is answered.
+        refuse_reversed_times: Whether ``fromTime`` after ``toTime`` is 400.
     """
 
     after_call_id_reading = Option(
@@ -49,6 +52,7 @@ class SimAPI(SimState):
     )
     per_page_cap = Option(page_cap)
     empty_answer = Option(one_of("empty_answer", EMPTY_ANSWERS))
+    refuse_reversed_times = Option(flag("refuse_reversed_times"))
 
     def __init__(  # noqa: PLR0913
         self,
@@ -70,6 +74,7 @@ class SimAPI(SimState):
         after_call_id_reading: str = "honoured",
         per_page_cap: int | None = None,
         empty_answer: str = "array",
+        refuse_reversed_times: bool = False,
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -91,6 +96,7 @@ class SimAPI(SimState):
         self.after_call_id_reading = after_call_id_reading
         self.per_page_cap = per_page_cap
         self.empty_answer = empty_answer
+        self.refuse_reversed_times = refuse_reversed_times
 
     # ---------------------------------------------------------------- limits
     @property
@@ -219,6 +225,8 @@ class SimAPI(SimState):
                 return _unauthorized()
             try:
                 query = parse_query(params, accept)
+                if self.refuse_reversed_times:
+                    check_time_order(query)
             except QueryError as exc:
                 return error_response(400, str(exc))
             query = read_after_call_id(query, self.after_call_id_reading)

@@ -57,6 +57,9 @@ class VoicegainSimulator(SimAPI):
             (default: ``[]``, CSV header only), ``204`` (no body), ``empty``
             (200, empty body) or ``null`` (200 JSON ``null``; CSV stays
             header only); settable later.
+        refuse_reversed_times: ``False`` (default: ``fromTime`` after
+            ``toTime`` selects nothing) or ``True`` (400 naming ``fromTime``
+            and ``toTime``); settable later.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -86,6 +89,7 @@ class VoicegainSimulator(SimAPI):
         after_call_id_reading: str = "honoured",
         per_page_cap: int | None = None,
         empty_answer: str = "array",
+        refuse_reversed_times: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -108,6 +112,7 @@ class VoicegainSimulator(SimAPI):
             after_call_id_reading=after_call_id_reading,
             per_page_cap=per_page_cap,
             empty_answer=empty_answer,
+            refuse_reversed_times=refuse_reversed_times,
         )
         self.host = host
         self.port = port
