@@ -23,7 +23,11 @@ Where each behaviour is described:
   BOMs, bare ``text/csv``, bodies echoing the token, ANSI escapes, raw bodies
   - :mod:`voicegain_sim.faults`;
 * changes between requests: ``set_phase``, ``update_call``, ``add_calls``,
-  ``delete_call``, ``add_generated``, ``set_transcript``, ``on_request``.
+  ``delete_call``, ``add_generated``, ``add_imported`` (old recordings: new
+  callIds, old start times, still queued), ``set_transcript``, ``on_request``;
+* phases: the vendor's 11 (``data.PROGRESS_PHASES``), chosen per call with
+  ``make_calls(..., phases={index: phase})``; imported calls -
+  ``data.imported_calls``.
 """
 
 from __future__ import annotations

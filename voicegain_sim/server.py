@@ -23,6 +23,12 @@ class VoicegainSimulator(SimAPI):
     (one call, JSON), ``GET /v1/sa/{saSessionId}/transcript`` (see
     :mod:`voicegain_sim.transcripts`) and ``POST /_sim/add?count=N``.
 
+    Calls may be in any of the vendor's 11 phases (``data.PROGRESS_PHASES``):
+    ``consecutive=true`` stops at the first call neither ``DONE`` nor
+    ``ERROR``. ``make_calls(n, phases={3: "STOPPED"})`` and
+    :meth:`set_phase` choose phases; :meth:`add_imported` appends calls
+    imported from old recordings (new callIds, old start times, ``QUEUED``).
+
     Args:
         calls: Calls of the project reached with ``token`` (copied). When
             both ``calls`` and ``projects`` are ``None``, 100 generated calls

@@ -6,9 +6,15 @@ import bisect
 import threading
 import typing as t
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from voicegain_sim.data import clone_calls, continue_calls, make_calls
+from voicegain_sim.data import (
+    clone_calls,
+    continue_calls,
+    imported_calls,
+    make_calls,
+)
 from voicegain_sim.faults import Fault, FaultQueue
 from voicegain_sim.prerender import Fragments
 from voicegain_sim.query import CallIndex
@@ -158,9 +164,37 @@ class SimState:
 
         E.g. leave a call ``PROCESSING`` (its ``startTime`` stays as old as it
         is): ``consecutive`` pages stop before it and its transcript answers 400
-        until ``set_phase(call_id, "DONE")``.
+        until ``set_phase(call_id, "DONE")``. Any text is taken (the vendor's
+        11 values are ``data.PROGRESS_PHASES``); ``RECOMPUTING`` also sets
+        ``recomputePhase: "processing"``, which any other phase then turns
+        into ``completed``.
         """
-        self.update_call(call_id, progressPhase=phase)
+        fields = {"progressPhase": phase}
+        if phase == "RECOMPUTING":
+            fields["recomputePhase"] = "processing"
+        elif any(c.get("recomputePhase") == "processing" for c in self._find(call_id)):
+            fields["recomputePhase"] = "completed"  # the recompute is over
+        self.update_call(call_id, **fields)
+
+    def add_imported(
+        self,
+        count: int,
+        *,
+        age: timedelta = timedelta(days=10),
+        phase: str = "QUEUED",
+        token: str | None = None,
+    ) -> list[dict[str, t.Any]]:
+        """Append calls imported from old recordings; see ``data.imported_calls``.
+
+        They get callIds above every call of the project, a ``startTime``
+        ``age`` before the project's latest one, and ``phase``; finish them
+        with ``set_phase(call_id, "DONE")``. Returns the new calls.
+        """
+        with self.lock:
+            calls = self._projects[token or self._default_token]
+            new = imported_calls(calls, count, age=age, phase=phase)
+            self.add_calls(new, token)
+            return new
 
     def update_call(self, call_id: int, **fields: object) -> None:
         """Change JSON-model fields of a call; a ``None`` value removes the field."""
