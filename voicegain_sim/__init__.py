@@ -20,7 +20,9 @@ Where each behaviour is described:
 * transcripts: content, 400 in progress, 404 missing/failed/unknown -
   :mod:`voicegain_sim.transcripts`;
 * injected faults (``sim.inject``): errors, resets, delays, trickled bodies,
-  BOMs, bare ``text/csv``, bodies echoing the token, ANSI escapes, raw bodies
+  BOMs, bare ``text/csv``, bodies echoing the token, ANSI escapes, raw bodies,
+  200 answers that are not the export (``html``, ``maintenance``,
+  ``non_array``, ``error_object``), lasting faults (``times=None``)
   - :mod:`voicegain_sim.faults`;
 * changes between requests: ``set_phase``, ``update_call``, ``add_calls``,
   ``delete_call``, ``add_generated``, ``add_imported`` (old recordings: new

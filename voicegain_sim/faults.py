@@ -5,8 +5,9 @@ fault for the next ``times`` requests to one endpoint, after ``after`` good
 ones. Endpoints: ``calls`` (``GET /sa/call``, the default), ``call``
 (``GET /sa/call/{callId}``), ``transcript`` (``GET /sa/{id}/transcript``) or
 ``any`` (the first request to any of them). Faults for one endpoint queue up,
-each starting once the one before is used up. A request throttled by a rate
-or concurrency limit takes no fault.
+each starting once the one before is used up. ``times=None`` makes a fault
+last until ``sim.faults.clear()`` (faults queued behind it never start). A
+request throttled by a rate or concurrency limit takes no fault.
 
 Kinds, their options, and what a client (``requests``) sees:
 
@@ -23,6 +24,11 @@ Kinds, their options, and what a client (``requests``) sees:
   every read succeeds within a read timeout, so only a total deadline ends it.
   Stops when the client disconnects or the simulator stops.
 * ``html`` - 200 ``text/html`` proxy login page.
+* ``maintenance`` - 200 ``text/html`` maintenance page ("down for scheduled
+  maintenance"), as a load balancer sends while the API is away.
+* ``error_object`` - 200 ``application/json`` error object instead of the
+  answer: ``{"status": <status>, "message": <message>}`` with ``status``
+  (503) and ``message`` (``maintenance``).
 * ``bad_json`` - 200 ``application/json`` with truncated JSON text.
 * ``non_array`` - 200 JSON object instead of an array.
 * ``no_callid_csv`` - 200 ``text/csv`` whose header lacks ``callId``.
@@ -80,6 +86,8 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "delay": frozenset({"seconds"}),
     "trickle": frozenset({"seconds", "size"}),
     "html": frozenset(),
+    "maintenance": frozenset(),
+    "error_object": frozenset({"status", "message"}),
     "bad_json": frozenset(),
     "non_array": frozenset(),
     "no_callid_csv": frozenset(),
@@ -111,6 +119,12 @@ LOGIN_PAGE = (
     b'action="/login"><input name="user"><input name="password" '
     b'type="password"><button>Sign in</button></form>\n</body></html>\n'
 )
+MAINTENANCE_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Down for maintenance</title></head>\n"
+    b"<body><h1>We&rsquo;ll be back soon</h1>\n<p>The service is down for "
+    b"scheduled maintenance. Please try again in a few minutes.</p>\n"
+    b"</body></html>\n"
+)
 ANSI_MESSAGE = (
     "Internal error\n\x1b[31;1mFATAL\x1b[0m worker crashed\r\n"
     "\tat com.voicegain.sa.Export.run(Export.java:42)\n"
@@ -120,10 +134,13 @@ ANSI_MESSAGE = (
 
 @dataclass
 class Fault:
-    """One injected fault: ``times`` more requests get it, after ``after``."""
+    """One injected fault: ``times`` more requests get it, after ``after``.
+
+    ``times`` ``None``: every request from then on.
+    """
 
     kind: str
-    times: int = 1
+    times: int | None = 1
     after: int = 0
     opts: dict[str, t.Any] = field(default_factory=dict)
     endpoint: str = "calls"
@@ -146,7 +163,7 @@ class FaultQueue:
         self,
         kind: str,
         *,
-        times: int,
+        times: int | None,
         after: int,
         opts: dict[str, t.Any],
         endpoint: str = "calls",
@@ -169,8 +186,8 @@ class FaultQueue:
         if kind == "ratelimit_headers" and opts.get("style") == "standard":
             msg = "ratelimit_headers style must be missing or malformed"
             raise ValueError(msg)
-        if times < 1 or after < 0:
-            msg = "times must be >= 1 and after >= 0"
+        if (times is not None and times < 1) or after < 0:
+            msg = "times must be None or >= 1, and after >= 0"
             raise ValueError(msg)
         with self._lock:
             self._pending.append(Fault(kind, times, after, dict(opts), endpoint))
@@ -186,9 +203,10 @@ class FaultQueue:
             if head.after > 0:
                 head.after -= 1
                 return None
-            head.times -= 1
-            if head.times <= 0:
-                self._pending.remove(head)
+            if head.times is not None:
+                head.times -= 1
+                if head.times <= 0:
+                    self._pending.remove(head)
             return head
 
     def clear(self) -> None:
@@ -321,6 +339,18 @@ _REPLACERS: dict[str, _Replacer] = {
         ),
     ),
     "html": lambda _o, _r, _a: Response(200, LOGIN_PAGE, "text/html; charset=utf-8"),
+    "maintenance": lambda _o, _r, _a: Response(
+        200, MAINTENANCE_PAGE, "text/html; charset=utf-8"
+    ),
+    "error_object": lambda o, _r, _a: Response(
+        200,
+        dump_json(
+            {
+                "status": int(o.get("status", 503)),
+                "message": str(o.get("message", "maintenance")),
+            }
+        ),
+    ),
     "bad_json": _bad_json,
     "non_array": lambda _o, _r, _a: Response(
         200, dump_json({"error": "Service temporarily unavailable", "status": 200})

@@ -238,15 +238,16 @@ class SimState:
         self,
         fault: str,
         *,
-        times: int = 1,
+        times: int | None = 1,
         after: int = 0,
         endpoint: str = "calls",
         **opts: object,
     ) -> None:
         """Queue a fault for requests to ``endpoint``; see :mod:`voicegain_sim.faults`.
 
-        ``times`` requests get it after ``after`` good ones; faults for one
-        endpoint queue up, each starting once the previous one is used up.
+        ``times`` requests get it after ``after`` good ones (``None``: every
+        one until ``faults.clear()``); faults for one endpoint queue up, each
+        starting once the previous one is used up.
         """
         self.faults.add(fault, times=times, after=after, opts=opts, endpoint=endpoint)
 
