@@ -22,8 +22,10 @@ Where each behaviour is described:
 * injected faults (``sim.inject``): errors, resets, delays, trickled bodies,
   BOMs, bare ``text/csv``, bodies echoing the token, ANSI escapes, raw bodies,
   200 answers that are not the export (``html``, ``maintenance``,
-  ``non_array``, ``error_object``), lasting faults (``times=None``)
-  - :mod:`voicegain_sim.faults`;
+  ``non_array``, ``error_object``), odd JSON (``json_value``, ``deep``,
+  ``no_callid``, ``bad_callid``), another call (``other_call``), lasting
+  faults (``times=None``), faults pinned to one call or session
+  (``fail_call``, ``fail_transcript``) - :mod:`voicegain_sim.faults`;
 * changes between requests: ``set_phase``, ``update_call``, ``add_calls``,
   ``delete_call``, ``add_generated``, ``add_imported`` (old recordings: new
   callIds, old start times, still queued), ``set_transcript``, ``on_request``;

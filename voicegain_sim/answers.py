@@ -193,6 +193,30 @@ class SimAPI(SimState):
             call = self.find_session(token, target)
             return self.transcripts.answer(call, target, fmt)
 
+    def answer_other_call(
+        self, token: str | None, target: str, call_id: object = None
+    ) -> Response:
+        """Answer ``GET /sa/call/{target}`` with another call of the project.
+
+        ``call_id`` if given, else the call after ``target`` (before it, for
+        the last call); the first call when ``target`` is not a known callId.
+        """
+        if token is None or not self._authorized(token):
+            return _unauthorized()
+        with self.lock:
+            ids = self._index(token).ids
+            if not ids:
+                return error_response(404, f"Call {target} not found")
+            if call_id is not None:
+                other = int(str(call_id))
+            elif target.isascii() and target.isdigit() and int(target) in ids:
+                position = ids.index(int(target))
+                after = position + 1 < len(ids)
+                other = ids[position + 1] if after else ids[max(0, position - 1)]
+            else:
+                other = ids[0]
+            return self._answer_call(token, str(other))
+
     def _answer_call(self, token: str, target: str) -> Response:
         if not (target.isascii() and target.isdigit()):
             return error_response(

@@ -9,6 +9,13 @@ each starting once the one before is used up. ``times=None`` makes a fault
 last until ``sim.faults.clear()`` (faults queued behind it never start). A
 request throttled by a rate or concurrency limit takes no fault.
 
+``sim.fail_call(call_id, kind, **options)`` and ``sim.fail_transcript(
+sa_session_id, kind, **options)`` pin a fault of any kind to one call or one
+session: every request for it gets the fault (before anything queued) until
+``sim.clear_call_fault(call_id)`` / ``sim.clear_transcript_fault(id)``, or
+until ``times`` (default ``None``: for ever) requests got it. Other calls and
+sessions are answered normally.
+
 Kinds, their options, and what a client (``requests``) sees:
 
 * ``status`` - an HTTP error: ``code`` (500), ``retry_after`` (header value),
@@ -50,6 +57,17 @@ Kinds, their options, and what a client (``requests``) sees:
 * ``concurrency`` - 429 as the API's concurrency limit answers it:
   ``X-ResourceLimit-Type: concurrency``, ``X-ResourceLimit-Limit: <limit>``
   (1), ``Retry-After: <retry_after>`` (1).
+* ``json_value`` - 200 (or ``code``) ``application/json`` holding ``value``,
+  any JSON value (default ``null``): ``{}``, ``[]``, ``"a string"``, ``42``.
+* ``deep`` - 200 JSON nested ``depth`` (1000) levels deep, ``[[[...]]]`` or,
+  with ``as_object=True``, ``{"a":{"a":...}}``.
+* ``no_callid`` - the real call (on ``calls``: the page's first call)
+  without ``callId``.
+* ``bad_callid`` - the same with ``callId`` set to ``value`` (``"abc"``;
+  any JSON value: ``None``, ``1.5``, ``"-5"``, ``10**30``).
+* ``other_call`` - (``call`` endpoint only) 200 with another call of the
+  project: ``call_id`` if given, else the call after the one asked for (the
+  one before, for the last); an unknown or odd id gets the first call.
 * ``ratelimit_headers`` - the real answer with ``style`` (``malformed``)
   rate-limit headers: ``missing`` drops ``RateLimit-*`` and ``Retry-After``,
   ``malformed`` sends unparsable values (see :data:`MALFORMED_HEADERS`).
@@ -64,6 +82,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from voicegain_sim import oddbodies
 from voicegain_sim.csvfmt import CSV_COLUMNS, render_csv
 from voicegain_sim.responses import (
     CSV_TYPE,
@@ -98,6 +117,11 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "raw": frozenset({"code", "body", "content_type", "headers"}),
     "concurrency": frozenset({"limit", "retry_after"}),
     "ratelimit_headers": frozenset({"style"}),
+    "json_value": frozenset({"value", "code"}),
+    "deep": frozenset({"depth", "as_object"}),
+    "no_callid": frozenset(),
+    "bad_callid": frozenset({"value"}),
+    "other_call": frozenset({"call_id"}),
 }
 FAULT_KINDS = frozenset(_OPTIONS)
 DEFAULT_DELAY_SECONDS = 2.0
@@ -151,13 +175,71 @@ class Fault:
         return float(self.opts.get("seconds", DEFAULT_DELAY_SECONDS))
 
 
+def _check(
+    kind: str, opts: Mapping[str, t.Any], endpoint: str, times: int | None, after: int
+) -> None:
+    if kind not in FAULT_KINDS:
+        msg = f"unknown fault {kind!r}; expected one of {sorted(FAULT_KINDS)}"
+        raise ValueError(msg)
+    unknown = set(opts) - _OPTIONS[kind]
+    if unknown:
+        msg = f"fault {kind!r} takes no option(s) {sorted(unknown)}"
+        raise ValueError(msg)
+    if endpoint not in ENDPOINTS | {_ANY}:
+        msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
+        raise ValueError(msg)
+    if kind == "ratelimit_headers" and opts.get("style") == "standard":
+        msg = "ratelimit_headers style must be missing or malformed"
+        raise ValueError(msg)
+    if kind == "other_call" and endpoint != "call":
+        msg = "other_call is a fault of the call endpoint only"
+        raise ValueError(msg)
+    if (times is not None and times < 1) or after < 0:
+        msg = "times must be None or >= 1, and after >= 0"
+        raise ValueError(msg)
+
+
 class FaultQueue:
-    """Faults waiting for requests; first in, first out per endpoint."""
+    """Faults waiting for requests; first in, first out per endpoint.
+
+    Besides the queue, a fault can be pinned to one target of an endpoint
+    (a callId, a saSessionId): every request for that target gets it, before
+    anything queued, until it is removed or its ``times`` are used up.
+    """
 
     def __init__(self) -> None:
         """Create an empty queue."""
         self._pending: deque[Fault] = deque()
+        self._pinned: dict[tuple[str, str], Fault] = {}
         self._lock = threading.Lock()
+
+    def pin(
+        self,
+        endpoint: str,
+        target: str,
+        kind: str,
+        *,
+        times: int | None = None,
+        opts: dict[str, t.Any],
+    ) -> None:
+        """Answer every request for ``target`` of ``endpoint`` with this fault.
+
+        Replaces a fault pinned to the same target before.
+
+        Raises:
+            ValueError: Unknown kind or option, or bad ``times``.
+        """
+        if endpoint not in ENDPOINTS:
+            msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
+            raise ValueError(msg)
+        _check(kind, opts, endpoint, times, 0)
+        with self._lock:
+            self._pinned[endpoint, target] = Fault(kind, times, 0, dict(opts), endpoint)
+
+    def unpin(self, endpoint: str, target: str) -> None:
+        """Remove the fault pinned to ``target`` of ``endpoint``, if any."""
+        with self._lock:
+            self._pinned.pop((endpoint, target), None)
 
     def add(
         self,
@@ -173,28 +255,23 @@ class FaultQueue:
         Raises:
             ValueError: Unknown kind, option or endpoint, or bad counts.
         """
-        if kind not in FAULT_KINDS:
-            msg = f"unknown fault {kind!r}; expected one of {sorted(FAULT_KINDS)}"
-            raise ValueError(msg)
-        unknown = set(opts) - _OPTIONS[kind]
-        if unknown:
-            msg = f"fault {kind!r} takes no option(s) {sorted(unknown)}"
-            raise ValueError(msg)
-        if endpoint not in ENDPOINTS | {_ANY}:
-            msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
-            raise ValueError(msg)
-        if kind == "ratelimit_headers" and opts.get("style") == "standard":
-            msg = "ratelimit_headers style must be missing or malformed"
-            raise ValueError(msg)
-        if (times is not None and times < 1) or after < 0:
-            msg = "times must be None or >= 1, and after >= 0"
-            raise ValueError(msg)
+        _check(kind, opts, endpoint, times, after)
         with self._lock:
             self._pending.append(Fault(kind, times, after, dict(opts), endpoint))
 
-    def take(self, endpoint: str = "calls") -> Fault | None:
-        """Consume one request's worth of the queue; ``None``: a good request."""
+    def take(self, endpoint: str = "calls", target: str = "") -> Fault | None:
+        """Consume one request's worth of the queue; ``None``: a good request.
+
+        A fault pinned to ``target`` comes first and leaves the queue alone.
+        """
         with self._lock:
+            pinned = self._pinned.get((endpoint, target)) if target else None
+            if pinned is not None:
+                if pinned.times is not None:
+                    pinned.times -= 1
+                    if pinned.times <= 0:
+                        del self._pinned[endpoint, target]
+                return pinned
             head = next(
                 (f for f in self._pending if f.endpoint in {endpoint, _ANY}), None
             )
@@ -210,14 +287,15 @@ class FaultQueue:
             return head
 
     def clear(self) -> None:
-        """Drop every pending fault."""
+        """Drop every pending fault, pinned ones included."""
         with self._lock:
             self._pending.clear()
+            self._pinned.clear()
 
     def __len__(self) -> int:
-        """Return the number of faults still pending."""
+        """Return the number of faults still pending, pinned ones included."""
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + len(self._pinned)
 
 
 def _phrase(code: int) -> str:
@@ -352,6 +430,10 @@ _REPLACERS: dict[str, _Replacer] = {
         ),
     ),
     "bad_json": _bad_json,
+    "json_value": lambda o, real, _a: oddbodies.json_value(o, real),
+    "deep": lambda o, real, _a: oddbodies.deep(o, real),
+    "no_callid": lambda o, real, _a: oddbodies.no_callid(o, real),
+    "bad_callid": lambda o, real, _a: oddbodies.bad_callid(o, real),
     "non_array": lambda _o, _r, _a: Response(
         200, dump_json({"error": "Service temporarily unavailable", "status": 200})
     ),
@@ -376,8 +458,9 @@ def faulty_response(
 ) -> Response:
     """Turn the real response into the faulty one.
 
-    ``reset``, ``delay`` and ``ratelimit_headers`` are carried out by the
-    HTTP handler and the state; for them the real response is returned.
+    ``reset``, ``delay``, ``ratelimit_headers`` and ``other_call`` are carried
+    out by the HTTP handler and the state; for them the real response is
+    returned.
     ``authorization`` is the request's header, for ``echo_auth``.
     """
     if fault.kind == "no_callid_csv":

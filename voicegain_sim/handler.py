@@ -232,10 +232,14 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 response = error_response(500, f"on_request hook failed: {exc!r}")
                 self._send(record, state.with_limit_headers(response, limits, None))
                 return
-        fault = state.take_fault(endpoint)
+        fault = state.take_fault(endpoint, request.target)
         if self._apply_early(fault, record):
             return
-        if endpoint == "calls":
+        if fault is not None and fault.kind == "other_call":
+            response = state.answer_other_call(
+                self._token(), request.target, fault.opts.get("call_id")
+            )
+        elif endpoint == "calls":
             host = self.headers.get("Host") or "{}:{}".format(
                 *self.server.server_address[:2]
             )

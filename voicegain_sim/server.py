@@ -29,6 +29,11 @@ class VoicegainSimulator(SimAPI):
     :meth:`set_phase` choose phases; :meth:`add_imported` appends calls
     imported from old recordings (new callIds, old start times, ``QUEUED``).
 
+    Faults: :meth:`inject` queues them per endpoint; :meth:`fail_call` and
+    :meth:`fail_transcript` pin one to a callId or saSessionId until
+    :meth:`clear_call_fault` / :meth:`clear_transcript_fault` (kinds in
+    :mod:`voicegain_sim.faults`).
+
     Args:
         calls: Calls of the project reached with ``token`` (copied). When
             both ``calls`` and ``projects`` are ``None``, 100 generated calls

@@ -260,9 +260,52 @@ class SimState:
             self.requests.append(entry)
             return len(self.requests), entry
 
-    def take_fault(self, endpoint: str = "calls") -> Fault | None:
-        """The fault for the current request to ``endpoint``, if any."""
-        return self.faults.take(endpoint)
+    def take_fault(self, endpoint: str = "calls", target: str = "") -> Fault | None:
+        """The fault for the current request to ``endpoint`` (for ``target``)."""
+        return self.faults.take(endpoint, target)
+
+    def fail_call(
+        self,
+        call_id: int | str,
+        kind: str,
+        /,
+        *,
+        times: int | None = None,
+        **opts: object,
+    ) -> None:
+        """Answer every ``GET /sa/call/{call_id}`` with a fault until cleared.
+
+        ``kind`` and ``opts`` as for :meth:`inject` (``status`` with
+        ``code=451``, ``html``, ``json_value`` with ``value=[]``,
+        ``other_call``, ``no_callid``, ``bad_callid``, ...). ``times``:
+        ``None`` (for ever) or how many requests get it.
+        """
+        self.faults.pin("call", str(call_id), kind, times=times, opts=opts)
+
+    def clear_call_fault(self, call_id: int | str) -> None:
+        """Answer ``GET /sa/call/{call_id}`` normally again."""
+        self.faults.unpin("call", str(call_id))
+
+    def fail_transcript(
+        self,
+        sa_session_id: str,
+        kind: str,
+        /,
+        *,
+        times: int | None = None,
+        **opts: object,
+    ) -> None:
+        """Answer every transcript request of a session with a fault until cleared.
+
+        E.g. ``json_value`` (``value=None``, ``{}``, ``"text"``), ``raw``
+        (plain text, ``code=204``), ``status`` (202, 403, 410, 422, 500),
+        ``deep``; ``times`` as for :meth:`fail_call`.
+        """
+        self.faults.pin("transcript", sa_session_id, kind, times=times, opts=opts)
+
+    def clear_transcript_fault(self, sa_session_id: str) -> None:
+        """Answer the session's transcript requests normally again."""
+        self.faults.unpin("transcript", sa_session_id)
 
     def _index(self, token: str) -> CallIndex:
         calls = self._projects[token]
