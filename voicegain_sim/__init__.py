@@ -14,6 +14,8 @@ Where each behaviour is described:
   (``empty_answer``), 400 for ``fromTime`` after ``toTime``
   (``refuse_reversed_times``) -
   :mod:`voicegain_sim.readings`;
+* segments with ``inclSegments=true`` (opt-in: ``segments``) -
+  :mod:`voicegain_sim.segments`;
 * rate limits, ``RateLimit-*`` headers, concurrency 429s -
   :mod:`voicegain_sim.ratelimit`; missing or garbled headers -
   ``VoicegainSimulator.ratelimit_headers``;

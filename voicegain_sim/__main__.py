@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
         help="answer 400 when fromTime is after toTime",
     )
     parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="answer inclSegments=true with each call's segments",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -174,6 +179,7 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         per_page_cap=args.per_page_cap,
         empty_answer=args.empty_answer,
         refuse_reversed_times=args.refuse_reversed_times,
+        segments=args.segments,
         host=args.host,
         port=args.port,
     )

@@ -22,6 +22,7 @@ from voicegain_sim.readings import (
     read_after_call_id,
 )
 from voicegain_sim.responses import Response, dump_json, error_response, page_response
+from voicegain_sim.segments import wants_segments, with_segments, without_segments
 from voicegain_sim.state import RecordedRequest, SimState
 from voicegain_sim.transcripts import Transcripts
 
@@ -33,6 +34,7 @@ if t.TYPE_CHECKING:
 UNAUTHORIZED_MESSAGE = "Unauthorized: invalid or expired token"
 TRANSCRIPT_FORMATS = frozenset({"json", "text"})
 HeaderStyle = t.Union[str, "Mapping[str, str | None]"]
+_Decorate = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 
 class SimAPI(SimState):
@@ -45,6 +47,8 @@ class SimAPI(SimState):
         empty_answer: ``array``, ``204``, ``empty`` or ``null``: how a page
             without calls is answered.
         refuse_reversed_times: Whether ``fromTime`` after ``toTime`` is 400.
+        segments: Whether ``inclSegments=true`` adds segments; see
+            :mod:`voicegain_sim.segments`.
     """
 
     after_call_id_reading = Option(
@@ -53,6 +57,7 @@ class SimAPI(SimState):
     per_page_cap = Option(page_cap)
     empty_answer = Option(one_of("empty_answer", EMPTY_ANSWERS))
     refuse_reversed_times = Option(flag("refuse_reversed_times"))
+    segments = Option(flag("segments"))
 
     def __init__(  # noqa: PLR0913
         self,
@@ -75,6 +80,7 @@ class SimAPI(SimState):
         per_page_cap: int | None = None,
         empty_answer: str = "array",
         refuse_reversed_times: bool = False,
+        segments: bool = False,
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -97,6 +103,7 @@ class SimAPI(SimState):
         self.per_page_cap = per_page_cap
         self.empty_answer = empty_answer
         self.refuse_reversed_times = refuse_reversed_times
+        self.segments = segments
 
     # ---------------------------------------------------------------- limits
     @property
@@ -182,7 +189,11 @@ class SimAPI(SimState):
         if token is None or not self._authorized(token):
             return _unauthorized()
         if endpoint == "call":
-            return self._answer_call(token, target)
+            try:
+                decorate = self._decorator(params)
+            except QueryError as exc:
+                return error_response(400, str(exc))
+            return self._answer_call(token, target, decorate)
         formats = [value for value in params.get("format", ()) if value.strip()]
         fmt = formats[0].strip() if formats else "json"
         if fmt not in TRANSCRIPT_FORMATS:
@@ -194,7 +205,11 @@ class SimAPI(SimState):
             return self.transcripts.answer(call, target, fmt)
 
     def answer_other_call(
-        self, token: str | None, target: str, call_id: object = None
+        self,
+        token: str | None,
+        target: str,
+        call_id: object = None,
+        params: Mapping[str, list[str]] | None = None,
     ) -> Response:
         """Answer ``GET /sa/call/{target}`` with another call of the project.
 
@@ -215,9 +230,25 @@ class SimAPI(SimState):
                 other = ids[position + 1] if after else ids[max(0, position - 1)]
             else:
                 other = ids[0]
-            return self._answer_call(token, str(other))
+            try:
+                decorate = self._decorator(params or {})
+            except QueryError as exc:
+                return error_response(400, str(exc))
+            return self._answer_call(token, str(other), decorate)
 
-    def _answer_call(self, token: str, target: str) -> Response:
+    def _decorator(self, params: Mapping[str, list[str]]) -> _Decorate | None:
+        """How calls are shown: with or without segments (``None``: as stored).
+
+        Raises:
+            QueryError: Bad ``inclSegments`` (checked only with ``segments``).
+        """
+        if not self.segments:
+            return None
+        return with_segments if wants_segments(params) else without_segments
+
+    def _answer_call(
+        self, token: str, target: str, decorate: _Decorate | None = None
+    ) -> Response:
         if not (target.isascii() and target.isdigit()):
             return error_response(
                 400, "Invalid value for parameter 'callId': must be an integer"
@@ -229,7 +260,9 @@ class SimAPI(SimState):
             number = self.callid_as == "number" or (
                 self.callid_as == "mixed" and int(target) % 2 == 1
             )
-            value = {**call, "callId": int(call["callId"])} if number else call
+            value = call if decorate is None else decorate(call)
+            if number:
+                value = {**value, "callId": int(call["callId"])}
             return Response(200, dump_json(value))
 
     def answer_calls(
@@ -251,6 +284,7 @@ class SimAPI(SimState):
                 query = parse_query(params, accept)
                 if self.refuse_reversed_times:
                     check_time_order(query)
+                decorate = self._decorator(params)
             except QueryError as exc:
                 return error_response(400, str(exc))
             query = read_after_call_id(query, self.after_call_id_reading)
@@ -266,6 +300,7 @@ class SimAPI(SimState):
                 csv_timezone=self.csv_timezone,
                 fragments=self._fragments,
                 per_page_cap=self.per_page_cap,
+                decorate=decorate,
             )
             if not response.page:
                 response = empty_page(query.fmt, self.empty_answer, response)

@@ -237,7 +237,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "other_call":
             response = state.answer_other_call(
-                self._token(), request.target, fault.opts.get("call_id")
+                self._token(), request.target, fault.opts.get("call_id"), params
             )
         elif endpoint == "calls":
             host = self.headers.get("Host") or "{}:{}".format(

@@ -71,6 +71,12 @@ class VoicegainSimulator(SimAPI):
         refuse_reversed_times: ``False`` (default: ``fromTime`` after
             ``toTime`` selects nothing) or ``True`` (400 naming ``fromTime``
             and ``toTime``); settable later.
+        segments: ``False`` (default: ``inclSegments`` is ignored) or
+            ``True``: ``inclSegments=true`` adds ``segments`` (the vendor's
+            ``CallSegment`` list) to each call of a JSON answer of
+            ``/sa/call`` and ``/sa/call/{callId}``; without it there is no
+            ``segments`` key; CSV never has segments. See
+            :mod:`voicegain_sim.segments`; settable later.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -101,6 +107,7 @@ class VoicegainSimulator(SimAPI):
         per_page_cap: int | None = None,
         empty_answer: str = "array",
         refuse_reversed_times: bool = False,
+        segments: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -124,6 +131,7 @@ class VoicegainSimulator(SimAPI):
             per_page_cap=per_page_cap,
             empty_answer=empty_answer,
             refuse_reversed_times=refuse_reversed_times,
+            segments=segments,
         )
         self.host = host
         self.port = port

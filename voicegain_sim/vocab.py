@@ -257,3 +257,52 @@ CALLER_LINES: tuple[str, ...] = (
 )
 CALLER_FIRST_NAMES: tuple[str, ...] = ("Maria", "François", "Dmitri", "Aiyana", "Wei")
 CALLER_LAST_NAMES: tuple[str, ...] = ("Núñez", "Smith", "Dubois", "O'Neil", "Chen")
+
+# Supervisors an agent transfers to (same shape as AGENTS).
+SUPERVISORS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "9000001",
+        "dana.lee@example.com",
+        "Dana Lee",
+        "c4e6a8b0-2d4f-4b6d-8f0a-2c4e6a8b0d10",
+        "right",
+    ),
+    (
+        "9000002",
+        "marguerite.oconnor@example.ie",
+        "Marguerite Ó Conchúir",
+        "d5f7b9c1-3e5a-4c7e-9a1b-3d5f7b9c1e11",
+        "right",
+    ),
+)
+
+# Where a segment ends by transfer: queue extensions, agent lines, outside numbers.
+TRANSFER_EXTENSIONS: tuple[str, ...] = ("4102", "4150", "4177", "5001")
+EXTERNAL_TRANSFER_NUMBERS: tuple[str, ...] = ("+18005550142", "+14155550123")
+
+SEGMENT_REVIEW_STATUSES: tuple[str, ...] = (
+    "selected",
+    "reviewed",
+    "communicated",
+    "viewed",
+    "acknowledged",
+)
+CALLER_TYPES: tuple[str, ...] = ("Member", "Provider", "Broker")
+VERIFICATION_STATUSES: tuple[str, ...] = (
+    "not_attempted",
+    "not_needed",
+    "fully_verified",
+    "partially_verified",
+    "unverified",
+)
+FEEDBACK: tuple[str, ...] = ("thumbsUp", "thumbsDown")
+REVIEWERS: tuple[str, ...] = (
+    "7b1d3f5a-9c2e-4a6b-8d0f-1a3c5e7b9d21",
+    "8c2e4a6b-0d3f-4b7c-9e1a-2b4d6f8a0e22",
+)
+SYSTEM_SEGMENT_NOTES: tuple[str, ...] = (
+    "Caller waited in the queue; hold music played.",
+    "Caller was offered a callback and declined.",
+    "Post-call survey: caller pressed 5 for very satisfied.",
+    "Caller left a voicemail after hours.",
+)
