@@ -227,6 +227,20 @@ def test_readme_uses_meltano_4_s_config_command():
     assert "meltano config set tap-voicegain" in readme
 
 
+def test_readme_stays_a_five_minute_read_and_its_links_resolve():
+    # Design notes, figures and conventions belong in docs/, linked from README.
+    readme = files.README.read_text()
+    assert len(readme.splitlines()) <= 400, "README.md over 400 lines: move to docs/"
+    broken = [
+        f"{page.relative_to(ROOT)} -> {target}"
+        for page in [files.README, *sorted((ROOT / "docs").glob("*.md"))]
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text())
+        if not target.startswith(("http://", "https://", "mailto:"))
+        and not (page.parent / target).exists()
+    ]
+    assert not broken, f"links to missing files: {broken}"
+
+
 # -------------------------------------------------------------- pyproject
 
 
