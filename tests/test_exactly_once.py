@@ -43,6 +43,7 @@ def config_for(sim: VoicegainSimulator) -> dict[str, t.Any]:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #14: the refresh pass re-sends every call the export pass "
     "sent seconds earlier",
 )
@@ -57,6 +58,7 @@ def test_the_refresh_skips_the_calls_this_run_exported():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #14: the refresh pass re-sends the new calls the export "
     "pass of the same run sent",
 )
@@ -74,6 +76,7 @@ def test_the_refresh_re_sends_earlier_runs_calls_once_and_new_calls_not_again():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #14: a stuck call that finishes is emitted twice in one "
     "run with the refresh window on",
 )

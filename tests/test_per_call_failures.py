@@ -85,6 +85,7 @@ def _answer_with_bad_call_id(call: dict[str, t.Any]) -> str:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #1: one bad answer about a remembered call fails the run "
     "before any new call (0 exported), or is a raw traceback",
 )
@@ -182,6 +183,7 @@ def _why(answer: str) -> tuple[str, ...]:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #2: a bad transcript answer fails the transcripts stream "
     "(every run), the next run re-sends the transcripts before it",
 )
@@ -226,6 +228,7 @@ def test_a_transcript_whose_answer_fails_is_skipped_and_none_is_sent_twice(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #4: one 404 forgets a remembered call for good; once it "
     "answers it is never exported",
 )
@@ -250,6 +253,7 @@ def test_one_404_does_not_forget_a_remembered_call(caplog):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #4: an answer about another callId is emitted as a record "
     "and the remembered call is forgotten",
 )
@@ -275,6 +279,7 @@ def test_an_answer_about_another_call_is_an_error_for_the_remembered_one(caplog)
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #4: a remembered call is forgotten at its first 404, "
     "not given up by the rule; no given_up_call_ids in the state",
 )
@@ -300,6 +305,7 @@ def test_a_404_that_persists_past_the_bound_gives_the_call_up(caplog):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #6: a remembered transcript that keeps answering 400 is "
     "asked every run for ever; no attempts or give-up in the state",
 )
@@ -357,6 +363,7 @@ def test_a_transcript_that_keeps_answering_400_is_given_up_by_the_rule(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #7: transcripts_per_run counts records, not requests: "
     "404s cost requests without limit",
 )
@@ -374,6 +381,7 @@ def test_transcripts_per_run_bounds_transcript_requests_not_records():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #7: remembered not-ready transcripts are all asked, "
     "whatever transcripts_per_run says",
 )
@@ -398,6 +406,7 @@ def test_transcripts_per_run_bounds_the_requests_for_remembered_transcripts():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #7: every remembered call is asked again in every run "
     "(max_rechecks_per_run does not exist)",
 )
@@ -422,6 +431,7 @@ def test_max_rechecks_per_run_asks_the_oldest_remembered_calls_first():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #7: every remembered call is asked again in every run "
     "(no default bound of 50)",
 )
@@ -442,6 +452,7 @@ def test_by_default_at_most_50_remembered_calls_are_asked_per_run():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #12: with projects and no contextId, transcripts are "
     "emitted with a null key while calls refuses",
 )
@@ -472,6 +483,7 @@ def test_with_projects_and_no_context_id_no_record_has_a_null_key():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #15: the API's text of a transcript 400 is copied into "
     "the log (the pass summary)",
 )
@@ -489,6 +501,7 @@ def test_the_api_text_of_a_transcript_400_is_not_logged(caplog):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #15: a 5xx out of retries does not say which request",
 )
 def test_a_5xx_out_of_retries_names_its_request():
@@ -503,6 +516,7 @@ def test_a_5xx_out_of_retries_names_its_request():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #15: a 403 on one transcript is blamed on the token and "
     "fails the run",
 )
@@ -522,6 +536,7 @@ def test_a_403_on_one_transcript_is_that_transcripts_failure(caplog):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #15: after SIGTERM the transcripts summary says 'ended "
     "because an error'",
 )
@@ -557,6 +572,7 @@ def test_after_sigterm_the_transcripts_summary_says_it_was_stopped(tmp_path: Pat
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #15: transcript progress lines say 0 s waiting for the "
     "rate limit (the wait is added only at the end)",
 )
@@ -591,6 +607,7 @@ def test_transcript_progress_lines_count_the_rate_limit_wait_so_far(
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 19 #15: a failure prints 2-3 ERROR lines",
 )
 def test_a_failure_prints_one_error_line(tmp_path: Path):
