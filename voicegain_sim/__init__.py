@@ -16,6 +16,10 @@ Where each behaviour is described:
   :mod:`voicegain_sim.readings`;
 * segments with ``inclSegments=true`` (opt-in: ``segments``) -
   :mod:`voicegain_sim.segments`;
+* the vendor's full ``VoiceCall`` (opt-in: ``full_model``; billing,
+  copilot card, Vonage statistics, ...) - :mod:`voicegain_sim.fullmodel`,
+  :mod:`voicegain_sim.billing`, :mod:`voicegain_sim.vonage`; where
+  ``billing`` shows (``billing_reading``) - :mod:`voicegain_sim.readings`;
 * rate limits, ``RateLimit-*`` headers, concurrency 429s -
   :mod:`voicegain_sim.ratelimit`; missing or garbled headers -
   ``VoicegainSimulator.ratelimit_headers``;

@@ -17,7 +17,11 @@ import typing as t
 from voicegain_sim.data import make_calls
 from voicegain_sim.faults import HEADER_STYLES
 from voicegain_sim.ratelimit import parse_limit
-from voicegain_sim.readings import AFTER_CALL_ID_READINGS, EMPTY_ANSWERS
+from voicegain_sim.readings import (
+    AFTER_CALL_ID_READINGS,
+    BILLING_READINGS,
+    EMPTY_ANSWERS,
+)
 from voicegain_sim.server import VoicegainSimulator
 
 if t.TYPE_CHECKING:
@@ -116,6 +120,17 @@ def _parser() -> argparse.ArgumentParser:
         help="answer inclSegments=true with each call's segments",
     )
     parser.add_argument(
+        "--full-model",
+        action="store_true",
+        help="calls carry every field of the vendor's VoiceCall model",
+    )
+    parser.add_argument(
+        "--billing-reading",
+        choices=sorted(BILLING_READINGS),
+        default="stored",
+        help="billing in every answer, or only on /sa/call/{id}?inclBilling=true",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -165,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
     return VoicegainSimulator(
-        make_calls(args.calls, seed=args.seed),
+        make_calls(args.calls, seed=args.seed, full_model=args.full_model),
         token=args.token,
         csv_timezone=args.csv_timezone,
         callid_as=args.callid_as,
@@ -180,6 +195,8 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         empty_answer=args.empty_answer,
         refuse_reversed_times=args.refuse_reversed_times,
         segments=args.segments,
+        full_model=args.full_model,
+        billing_reading=args.billing_reading,
         host=args.host,
         port=args.port,
     )

@@ -8,10 +8,11 @@ import typing as t
 
 from voicegain_sim.faults import HEADER_STYLES, MALFORMED_HEADERS, RATE_HEADERS
 from voicegain_sim.jwt import is_expired
-from voicegain_sim.query import QueryError, parse_query
+from voicegain_sim.query import QueryError, flag_param, parse_query
 from voicegain_sim.ratelimit import Admission, Limiter
 from voicegain_sim.readings import (
     AFTER_CALL_ID_READINGS,
+    BILLING_READINGS,
     EMPTY_ANSWERS,
     Option,
     check_time_order,
@@ -22,7 +23,12 @@ from voicegain_sim.readings import (
     read_after_call_id,
 )
 from voicegain_sim.responses import Response, dump_json, error_response, page_response
-from voicegain_sim.segments import wants_segments, with_segments, without_segments
+from voicegain_sim.segments import (
+    wants_segments,
+    with_segments,
+    without_billing,
+    without_segments,
+)
 from voicegain_sim.state import RecordedRequest, SimState
 from voicegain_sim.transcripts import Transcripts
 
@@ -49,6 +55,8 @@ class SimAPI(SimState):
         refuse_reversed_times: Whether ``fromTime`` after ``toTime`` is 400.
         segments: Whether ``inclSegments=true`` adds segments; see
             :mod:`voicegain_sim.segments`.
+        billing_reading: ``stored`` (``billing`` shown wherever a call has
+            it) or ``on_request`` (only on ``/sa/call/{id}?inclBilling=true``).
     """
 
     after_call_id_reading = Option(
@@ -58,6 +66,7 @@ class SimAPI(SimState):
     empty_answer = Option(one_of("empty_answer", EMPTY_ANSWERS))
     refuse_reversed_times = Option(flag("refuse_reversed_times"))
     segments = Option(flag("segments"))
+    billing_reading = Option(one_of("billing_reading", BILLING_READINGS))
 
     def __init__(  # noqa: PLR0913
         self,
@@ -68,6 +77,7 @@ class SimAPI(SimState):
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,
+        full_model: bool = False,
         rate_limits: Sequence[tuple[int, float]] | None = None,
         max_in_flight: int | None = None,
         ratelimit_headers: HeaderStyle = "standard",
@@ -81,6 +91,7 @@ class SimAPI(SimState):
         empty_answer: str = "array",
         refuse_reversed_times: bool = False,
         segments: bool = False,
+        billing_reading: str = "stored",
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -90,6 +101,7 @@ class SimAPI(SimState):
             csv_timezone=csv_timezone,
             callid_as=callid_as,
             prerender=prerender,
+            full_model=full_model,
         )
         self.limiter = Limiter(rate_limits, max_in_flight, clock)
         self.ratelimit_headers = ratelimit_headers
@@ -104,6 +116,7 @@ class SimAPI(SimState):
         self.empty_answer = empty_answer
         self.refuse_reversed_times = refuse_reversed_times
         self.segments = segments
+        self.billing_reading = billing_reading
 
     # ---------------------------------------------------------------- limits
     @property
@@ -190,7 +203,7 @@ class SimAPI(SimState):
             return _unauthorized()
         if endpoint == "call":
             try:
-                decorate = self._decorator(params)
+                decorate = self._decorator(params, one_call=True)
             except QueryError as exc:
                 return error_response(400, str(exc))
             return self._answer_call(token, target, decorate)
@@ -231,20 +244,39 @@ class SimAPI(SimState):
             else:
                 other = ids[0]
             try:
-                decorate = self._decorator(params or {})
+                decorate = self._decorator(params or {}, one_call=True)
             except QueryError as exc:
                 return error_response(400, str(exc))
             return self._answer_call(token, str(other), decorate)
 
-    def _decorator(self, params: Mapping[str, list[str]]) -> _Decorate | None:
-        """How calls are shown: with or without segments (``None``: as stored).
+    def _decorator(
+        self, params: Mapping[str, list[str]], *, one_call: bool = False
+    ) -> _Decorate | None:
+        """How calls are shown: segments, billing (``None``: as stored).
 
         Raises:
-            QueryError: Bad ``inclSegments`` (checked only with ``segments``).
+            QueryError: Bad ``inclSegments`` (checked only with ``segments``)
+                or ``inclBilling`` (only with ``billing_reading`` on_request,
+                on ``/sa/call/{id}``).
         """
-        if not self.segments:
+        steps: list[_Decorate] = []
+        if self.segments:
+            steps.append(with_segments if wants_segments(params) else without_segments)
+        if self.billing_reading == "on_request" and not (
+            one_call and flag_param(params, "inclBilling")
+        ):
+            steps.append(without_billing)
+        if not steps:
             return None
-        return with_segments if wants_segments(params) else without_segments
+        if len(steps) == 1:
+            return steps[0]
+
+        def decorate(call: dict[str, t.Any]) -> dict[str, t.Any]:
+            for step in steps:
+                call = step(call)
+            return call
+
+        return decorate
 
     def _answer_call(
         self, token: str, target: str, decorate: _Decorate | None = None

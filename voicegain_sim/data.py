@@ -10,6 +10,7 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 
 from voicegain_sim import vocab
+from voicegain_sim.fullmodel import complete_calls
 from voicegain_sim.gcpause import paused_gc
 from voicegain_sim.randomness import (
     chance,
@@ -54,6 +55,7 @@ def make_calls(  # noqa: PLR0913
     start: datetime | None = None,
     processing_at: Sequence[int] = (),
     phases: Mapping[int, str] | None = None,
+    full_model: bool = False,
 ) -> list[dict[str, t.Any]]:
     """Generate ``n`` calls shaped like the API's JSON export.
 
@@ -67,6 +69,10 @@ def make_calls(  # noqa: PLR0913
     ``{3: "STOPPED", 7: "RECOMPUTING"}``; a ``RECOMPUTING`` call also gets
     ``recomputePhase: "processing"``. Neither changes any other field, so
     the rest of the data is what the same seed gives without them.
+    ``full_model`` passes every call through
+    :func:`voicegain_sim.fullmodel.complete_call` (every field of the
+    vendor's ``VoiceCall``, values within its enums); without it the output
+    is what it always was.
 
     Raises:
         ValueError: A phase that is not one of :data:`PROGRESS_PHASES`.
@@ -87,7 +93,8 @@ def make_calls(  # noqa: PLR0913
         for index, phase in chosen.items():
             set_phase(calls[index], phase)
         ids = {"accountId": account_id, "contextId": context_id}
-        return [{**ids, **call} for call in calls]
+        made = [{**ids, **call} for call in calls]
+        return complete_calls(made) if full_model else made
 
 
 def set_phase(call: dict[str, t.Any], phase: str) -> None:
@@ -105,6 +112,7 @@ def imported_calls(  # noqa: PLR0913
     phase: str = "QUEUED",
     now: datetime | None = None,
     seed: int | None = None,
+    full_model: bool = False,
 ) -> list[dict[str, t.Any]]:
     """Calls imported from old recordings: new callIds, old start times.
 
@@ -116,7 +124,7 @@ def imported_calls(  # noqa: PLR0913
     :data:`PROGRESS_PHASES` work too) and become ``DONE`` when a test says so
     (``sim.set_phase(call_id, "DONE")``). ``accountId``/``contextId`` follow
     the first existing call; ``seed`` (default: derived from the last callId)
-    fixes the rest.
+    fixes the rest; ``full_model`` as for :func:`make_calls`.
 
     Raises:
         ValueError: Unknown ``phase``.
@@ -142,7 +150,7 @@ def imported_calls(  # noqa: PLR0913
             for key in ("accountId", "contextId"):
                 if key in existing[0]:
                     call[key] = existing[0][key]
-    return new
+    return complete_calls(new) if full_model else new
 
 
 def _generate(
@@ -175,12 +183,13 @@ def clone_calls(calls: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
 
 
 def continue_calls(
-    existing: Sequence[dict[str, t.Any]], count: int
+    existing: Sequence[dict[str, t.Any]], count: int, *, full_model: bool = False
 ) -> list[dict[str, t.Any]]:
     """Generate ``count`` DONE calls that follow ``existing`` ones.
 
     The new calls have higher callIds and later start times than every
-    existing call, and the same ``accountId``/``contextId`` as the first one.
+    existing call, and the same ``accountId``/``contextId`` as the first one;
+    ``full_model`` as for :func:`make_calls`.
     """
     last_id = max((int(call["callId"]) for call in existing), default=9_999)
     last_start = max(
@@ -199,7 +208,7 @@ def continue_calls(
             for key in ("accountId", "contextId"):
                 if key in existing[0]:
                     call[key] = existing[0][key]
-    return new
+    return complete_calls(new) if full_model else new
 
 
 def _make_call(

@@ -62,6 +62,20 @@ def _many(params: Mapping[str, list[str]], name: str) -> list[str]:
     ]
 
 
+def flag_param(params: Mapping[str, list[str]], name: str) -> bool | None:
+    """A boolean parameter (``true``/``false``, any case); ``None`` when absent.
+
+    Raises:
+        QueryError: Any other value.
+    """
+    text = _first(params, name)
+    if text is None:
+        return None
+    if text.lower() not in _BOOLEANS:
+        raise QueryError(param=name, problem="must be true or false")
+    return _BOOLEANS[text.lower()]
+
+
 def _integer(
     params: Mapping[str, list[str]], name: str, low: int, high: int | None
 ) -> int | None:

@@ -21,6 +21,11 @@ what the simulator always did.
   (no body, no ``Content-Type``), ``empty`` (200 with an empty body) or
   ``null`` (200 JSON ``null``; CSV keeps the header-only answer). The
   ``X-Total-Count`` and ``Link`` headers are sent in every form.
+* ``billing_reading`` - ``stored`` (default): a call's ``billing`` (see
+  ``full_model``) is in every answer that shows the call. ``on_request``:
+  as the vendor's text says, ``billing`` comes only from
+  ``GET /sa/call/{callId}?inclBilling=true`` (``sa_call_get``; ``sa_call_query``
+  has no such parameter); there a value other than ``true``/``false`` is 400.
 * ``refuse_reversed_times`` - ``False`` (default): ``fromTime`` after
   ``toTime`` selects nothing. ``True``: 400 ``Invalid value for parameter
   'fromTime': later than 'toTime'``.
@@ -41,6 +46,7 @@ if t.TYPE_CHECKING:
 
 AFTER_CALL_ID_READINGS = frozenset({"honoured", "ignored"})
 EMPTY_ANSWERS = frozenset({"array", "204", "empty", "null"})
+BILLING_READINGS = frozenset({"stored", "on_request"})
 
 _T = t.TypeVar("_T")
 

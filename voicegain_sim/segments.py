@@ -49,7 +49,7 @@ import typing as t
 from datetime import timedelta
 
 from voicegain_sim import vocab
-from voicegain_sim.query import QueryError
+from voicegain_sim.query import flag_param
 from voicegain_sim.randomness import chance, pick, rand_int, rand_uuid
 from voicegain_sim.times import parse_rfc3339
 
@@ -57,7 +57,6 @@ if t.TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-_BOOLEANS = {"true": True, "false": False}
 _VOICEMAIL_FIELDS = ("voicemailDuration", "voicemailTranscript", "voicemailUuid")
 _ANALYSED = frozenset({"bot", "agent"})
 _WEIGHTS = {"system": (0.02, 0.1), "agent": (0.5, 1.5)}
@@ -69,12 +68,7 @@ def wants_segments(params: Mapping[str, list[str]]) -> bool:
     Raises:
         QueryError: ``inclSegments`` is neither ``true`` nor ``false``.
     """
-    values = [value.strip() for value in params.get("inclSegments", ()) if value]
-    if not values:
-        return False
-    if values[0].lower() not in _BOOLEANS:
-        raise QueryError(param="inclSegments", problem="must be true or false")
-    return _BOOLEANS[values[0].lower()]
+    return bool(flag_param(params, "inclSegments"))
 
 
 def with_segments(call: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -86,9 +80,19 @@ def with_segments(call: dict[str, t.Any]) -> dict[str, t.Any]:
 
 def without_segments(call: dict[str, t.Any]) -> dict[str, t.Any]:
     """The call without a ``segments`` key (itself when it has none)."""
-    if "segments" not in call:
+    return without_key(call, "segments")
+
+
+def without_billing(call: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The call without ``billing`` (itself when it has none)."""
+    return without_key(call, "billing")
+
+
+def without_key(call: dict[str, t.Any], key: str) -> dict[str, t.Any]:
+    """The call without ``key`` (the call itself when it has none)."""
+    if key not in call:
         return call
-    return {k: v for k, v in call.items() if k != "segments"}
+    return {k: v for k, v in call.items() if k != key}
 
 
 def format_ms_time(moment: datetime) -> str:

@@ -44,6 +44,13 @@ class VoicegainSimulator(SimAPI):
         callid_as: ``string``, ``number`` or ``mixed`` JSON callIds.
         prerender: Render every call once (at start) and cache response bodies
             per (token, query string); for benchmarks.
+        full_model: ``False`` (default: calls served as given, generated ones
+            as ``make_calls`` always made them) or ``True``: every call (given,
+            generated or added later) is completed to the vendor's full
+            ``VoiceCall`` - ``billing``, ``copilotDisplay``,
+            ``referenceNumber``, ``unauditedScore``, ``vonageCallStats`` and
+            the rest, values within the model's enums; see
+            :mod:`voicegain_sim.fullmodel`. Fixed at construction.
         rate_limits: ``(requests, seconds)`` fixed windows, e.g.
             ``((75, 60), (2000, 3600))``; ``None``: unlimited, no headers. See
             :mod:`voicegain_sim.ratelimit`.
@@ -77,6 +84,10 @@ class VoicegainSimulator(SimAPI):
             ``/sa/call`` and ``/sa/call/{callId}``; without it there is no
             ``segments`` key; CSV never has segments. See
             :mod:`voicegain_sim.segments`; settable later.
+        billing_reading: ``stored`` (default: ``billing`` wherever a call has
+            it) or ``on_request`` (only ``GET /sa/call/{callId}`` with
+            ``inclBilling=true`` shows it, as the vendor's text says);
+            settable later.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -95,6 +106,7 @@ class VoicegainSimulator(SimAPI):
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,
+        full_model: bool = False,
         rate_limits: Sequence[tuple[int, float]] | None = None,
         max_in_flight: int | None = None,
         ratelimit_headers: HeaderStyle = "standard",
@@ -108,6 +120,7 @@ class VoicegainSimulator(SimAPI):
         empty_answer: str = "array",
         refuse_reversed_times: bool = False,
         segments: bool = False,
+        billing_reading: str = "stored",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -119,6 +132,7 @@ class VoicegainSimulator(SimAPI):
             csv_timezone=csv_timezone,
             callid_as=callid_as,
             prerender=prerender,
+            full_model=full_model,
             rate_limits=rate_limits,
             max_in_flight=max_in_flight,
             ratelimit_headers=ratelimit_headers,
@@ -132,6 +146,7 @@ class VoicegainSimulator(SimAPI):
             empty_answer=empty_answer,
             refuse_reversed_times=refuse_reversed_times,
             segments=segments,
+            billing_reading=billing_reading,
         )
         self.host = host
         self.port = port

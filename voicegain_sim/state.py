@@ -16,6 +16,7 @@ from voicegain_sim.data import (
     make_calls,
 )
 from voicegain_sim.faults import Fault, FaultQueue
+from voicegain_sim.fullmodel import complete_calls
 from voicegain_sim.prerender import Fragments
 from voicegain_sim.query import CallIndex
 from voicegain_sim.responses import CALLID_MODES, Response
@@ -76,6 +77,7 @@ class SimState:
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,
+        full_model: bool = False,
     ) -> None:
         """Set up the data (see :class:`~voicegain_sim.VoicegainSimulator`).
 
@@ -92,12 +94,13 @@ class SimState:
         self.requests: list[RecordedRequest] = []
         self.on_request: Callable[[int, dict[str, list[str]]], None] | None = None
         self.faults = FaultQueue()
+        self._full_model = full_model
         self._projects: dict[str, list[dict[str, t.Any]]] = {}
         if calls is not None or projects is None:
             source = calls if calls is not None else make_calls(DEFAULT_CALL_COUNT)
-            self._projects[token] = clone_calls(source)
+            self._projects[token] = self._own(source)
         for project_token, project_calls in (projects or {}).items():
-            self._projects[project_token] = clone_calls(project_calls)
+            self._projects[project_token] = self._own(project_calls)
         self._default_token = next(iter(self._projects))
         self._indexes: dict[str, CallIndex] = {}
         self._sessions: dict[str, dict[str, dict[str, t.Any]]] = {}
@@ -105,6 +108,16 @@ class SimState:
         self._fragments = Fragments(ZoneInfo(csv_timezone)) if prerender else None
 
     # ----------------------------------------------------------------- data
+    def _own(self, calls: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        """A copy of calls to serve (completed to the full model if asked)."""
+        copied = clone_calls(calls)
+        return complete_calls(copied) if self._full_model else copied
+
+    @property
+    def full_model(self) -> bool:
+        """Whether calls carry the vendor's full model (fixed at construction)."""
+        return self._full_model
+
     @property
     def calls(self) -> list[dict[str, t.Any]]:
         """Live calls of the single (or first) project.
@@ -192,7 +205,9 @@ class SimState:
         """
         with self.lock:
             calls = self._projects[token or self._default_token]
-            new = imported_calls(calls, count, age=age, phase=phase)
+            new = imported_calls(
+                calls, count, age=age, phase=phase, full_model=self._full_model
+            )
             self.add_calls(new, token)
             return new
 
@@ -211,9 +226,12 @@ class SimState:
     def add_calls(
         self, calls: list[dict[str, t.Any]], token: str | None = None
     ) -> None:
-        """Append calls (copied) to a project (default: the single/first one)."""
+        """Append calls (copied) to a project (default: the single/first one).
+
+        With ``full_model`` they are completed like the initial calls.
+        """
         with self.lock:
-            self._projects[token or self._default_token].extend(clone_calls(calls))
+            self._projects[token or self._default_token].extend(self._own(calls))
             self._changed()
 
     def delete_call(self, call_id: int) -> None:
@@ -229,7 +247,8 @@ class SimState:
     ) -> list[dict[str, t.Any]]:
         """Append ``count`` new DONE calls with higher callIds and later times."""
         with self.lock:
-            new = continue_calls(self._projects[token or self._default_token], count)
+            existing = self._projects[token or self._default_token]
+            new = continue_calls(existing, count, full_model=self._full_model)
             self.add_calls(new, token)
             return new
 

@@ -306,3 +306,31 @@ SYSTEM_SEGMENT_NOTES: tuple[str, ...] = (
     "Post-call survey: caller pressed 5 for very satisfied.",
     "Caller left a voicemail after hours.",
 )
+
+# Full-model extras (``full_model=True``).
+VOICEBOT_NAMES: tuple[str, ...] = ("Casey", "Nova")
+LINES_OF_BUSINESS: tuple[str, ...] = ("ACME Claims", "ACME Pharmacy", "ACME Benefits")
+VOICEMAIL_TRANSCRIPTS: tuple[str, ...] = (
+    (
+        "Hi, this is Maria Núñez, member ID four four seven nine, please call me "
+        "back about my claim. Thanks."
+    ),
+    (
+        "Hello, it's Dmitri, I need a refill authorised before Friday. My number "
+        "is on file."
+    ),
+    "Bonjour, c'est François, j'appelle pour ma carte — rappelez-moi s'il vous plaît.",
+)
+MODIFIABLE_NOTES: tuple[str, ...] = (
+    "Callback promised for Monday 9am.",
+    "Member asked that we use e-mail, not phone.",
+    'Escalated: "urgent" per supervisor.',
+)
+AIVR_PLATFORMS: tuple[str, ...] = (
+    "freeSwitch",
+    "freeSwitch",
+    "vonageVcca",
+    "vonageVcca",
+    "five9VoiceStream",
+    "trampoline",
+)
