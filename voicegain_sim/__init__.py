@@ -7,7 +7,9 @@ Where each behaviour is described:
 
 * endpoints and constructor options - :class:`VoicegainSimulator`;
 * ``/sa/call`` query rules - :mod:`voicegain_sim.query`; CSV form -
-  :mod:`voicegain_sim.csvfmt`;
+  :mod:`voicegain_sim.csvfmt`; the six newer filters (opt-in:
+  ``extra_filters``, with ``user_groups`` and ``now``) -
+  :mod:`voicegain_sim.filters`;
 * readings of what the documents leave open (opt-in): ``afterCallId``
   without ``consecutive`` (``after_call_id_reading``), a capped page size
   (``per_page_cap``), empty pages as 204, an empty body or ``null``

@@ -131,6 +131,12 @@ def _parser() -> argparse.ArgumentParser:
         help="billing in every answer, or only on /sa/call/{id}?inclBilling=true",
     )
     parser.add_argument(
+        "--extra-filters",
+        action="store_true",
+        help="apply direction, internalEndpoint, userGroupIds, voicemail, "
+        "recomputePhase and period",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -197,6 +203,7 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         segments=args.segments,
         full_model=args.full_model,
         billing_reading=args.billing_reading,
+        extra_filters=args.extra_filters,
         host=args.host,
         port=args.port,
     )

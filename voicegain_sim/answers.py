@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import typing as t
+from zoneinfo import ZoneInfo
 
+from voicegain_sim import vocab
 from voicegain_sim.faults import HEADER_STYLES, MALFORMED_HEADERS, RATE_HEADERS
+from voicegain_sim.filters import (
+    Clock,
+    Filters,
+    apply_filters,
+    parse_filters,
+    read_clock,
+)
 from voicegain_sim.jwt import is_expired
 from voicegain_sim.query import QueryError, flag_param, parse_query
 from voicegain_sim.ratelimit import Admission, Limiter
@@ -16,8 +26,10 @@ from voicegain_sim.readings import (
     EMPTY_ANSWERS,
     Option,
     check_time_order,
+    clock_value,
     empty_page,
     flag,
+    group_table,
     one_of,
     page_cap,
     read_after_call_id,
@@ -57,6 +69,11 @@ class SimAPI(SimState):
             :mod:`voicegain_sim.segments`.
         billing_reading: ``stored`` (``billing`` shown wherever a call has
             it) or ``on_request`` (only on ``/sa/call/{id}?inclBilling=true``).
+        extra_filters: Whether the six newer filters apply; see
+            :mod:`voicegain_sim.filters`.
+        user_groups: Group id -> member userIds, for ``userGroupIds``.
+        now: ``None`` (the real clock), a datetime or a callable: "now" for
+            ``period``.
     """
 
     after_call_id_reading = Option(
@@ -67,6 +84,9 @@ class SimAPI(SimState):
     refuse_reversed_times = Option(flag("refuse_reversed_times"))
     segments = Option(flag("segments"))
     billing_reading = Option(one_of("billing_reading", BILLING_READINGS))
+    extra_filters = Option(flag("extra_filters"))
+    user_groups = Option(group_table)
+    now = Option(clock_value)
 
     def __init__(  # noqa: PLR0913
         self,
@@ -92,6 +112,9 @@ class SimAPI(SimState):
         refuse_reversed_times: bool = False,
         segments: bool = False,
         billing_reading: str = "stored",
+        extra_filters: bool = False,
+        user_groups: Mapping[str, Iterable[str]] | None = None,
+        now: Clock = None,
     ) -> None:
         """Set up data, limits and transcripts; see ``VoicegainSimulator``."""
         super().__init__(
@@ -117,6 +140,9 @@ class SimAPI(SimState):
         self.refuse_reversed_times = refuse_reversed_times
         self.segments = segments
         self.billing_reading = billing_reading
+        self.extra_filters = extra_filters
+        self.user_groups = vocab.USER_GROUPS if user_groups is None else user_groups
+        self.now = now
 
     # ---------------------------------------------------------------- limits
     @property
@@ -317,14 +343,17 @@ class SimAPI(SimState):
                 if self.refuse_reversed_times:
                     check_time_order(query)
                 decorate = self._decorator(params)
+                filters = parse_filters(params) if self.extra_filters else Filters()
             except QueryError as exc:
                 return error_response(400, str(exc))
             query = read_after_call_id(query, self.after_call_id_reading)
             key = (token, raw_query, query.fmt, base_url)
-            if self.prerender and key in self._cache:
+            # A period moves with the clock: such answers are never cached.
+            cacheable = self.prerender and filters.period is None
+            if cacheable and key in self._cache:
                 return self._cache[key]
             response = page_response(
-                self._index(token).select(query),
+                self._index(token).select(query, self._narrowing(filters)),
                 query,
                 base_url=base_url,
                 raw_query=raw_query,
@@ -336,9 +365,24 @@ class SimAPI(SimState):
             )
             if not response.page:
                 response = empty_page(query.fmt, self.empty_answer, response)
-            if self.prerender:
+            if cacheable:
                 self._cache[key] = response
             return response
+
+    def _narrowing(
+        self, filters: Filters
+    ) -> Callable[[list[dict[str, t.Any]]], list[dict[str, t.Any]]] | None:
+        """The six newer filters as a step of the selection, if any was asked."""
+        if not filters.asked:
+            return None
+        groups: dict[str, frozenset[str]] = self.user_groups
+        return functools.partial(
+            apply_filters,
+            filters=filters,
+            groups=groups,
+            now=read_clock(self.now),
+            zone=ZoneInfo(self.csv_timezone),
+        )
 
 
 def _styled(headers: dict[str, str], style: HeaderStyle) -> dict[str, str]:

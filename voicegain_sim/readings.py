@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import dataclasses
 import typing as t
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from voicegain_sim.query import QueryError
 from voicegain_sim.responses import JSON_TYPE, Response
@@ -42,6 +44,7 @@ from voicegain_sim.responses import JSON_TYPE, Response
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
+    from voicegain_sim.filters import Clock
     from voicegain_sim.query import Query
 
 AFTER_CALL_ID_READINGS = frozenset({"honoured", "ignored"})
@@ -120,6 +123,37 @@ def page_cap(value: object) -> int | None:
         msg = f"per_page_cap must be None or an integer >= 1, got {value!r}"
         raise ValueError(msg)
     return value
+
+
+def group_table(value: object) -> dict[str, frozenset[str]]:
+    """Check ``user_groups``: a mapping of group id -> member userIds.
+
+    Raises:
+        ValueError: Not such a mapping.
+    """
+    if not isinstance(value, Mapping) or not all(
+        isinstance(group, str)
+        and not isinstance(members, str)
+        and isinstance(members, Iterable)
+        for group, members in value.items()
+    ):
+        msg = "user_groups must map group ids to lists of userIds"
+        raise ValueError(msg)
+    return {
+        str(group): frozenset(map(str, members)) for group, members in value.items()
+    }
+
+
+def clock_value(value: object) -> Clock:
+    """Check ``now``: ``None``, a datetime, or a callable returning one.
+
+    Raises:
+        ValueError: Anything else.
+    """
+    if value is None or isinstance(value, datetime) or callable(value):
+        return t.cast("Clock", value)
+    msg = f"now must be None, a datetime or a callable, got {value!r}"
+    raise ValueError(msg)
 
 
 def read_after_call_id(query: Query, reading: str) -> Query:

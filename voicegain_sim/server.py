@@ -10,10 +10,12 @@ from voicegain_sim.answers import HeaderStyle, SimAPI
 from voicegain_sim.handler import API_PREFIX, SimHTTPServer
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import TracebackType
 
     from typing_extensions import Self
+
+    from voicegain_sim.filters import Clock
 
 
 class VoicegainSimulator(SimAPI):
@@ -88,6 +90,16 @@ class VoicegainSimulator(SimAPI):
             it) or ``on_request`` (only ``GET /sa/call/{callId}`` with
             ``inclBilling=true`` shows it, as the vendor's text says);
             settable later.
+        extra_filters: ``False`` (default: the six newer filters are ignored)
+            or ``True``: ``direction``, ``internalEndpoint``, ``userGroupIds``,
+            ``voicemail``, ``recomputePhase`` and ``period`` apply as the
+            vendor's descriptions say, bad values are 400 naming the
+            parameter; see :mod:`voicegain_sim.filters`; settable later.
+        user_groups: For ``userGroupIds`` (the call model has no group
+            field): group id -> member userIds; a call matches by its agent's
+            ``userId`` or its ``team``. Default ``vocab.USER_GROUPS``; settable.
+        now: "Now" for ``period``: ``None`` (default: the real clock), a
+            datetime, or a callable returning one; settable later.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
 
@@ -121,6 +133,9 @@ class VoicegainSimulator(SimAPI):
         refuse_reversed_times: bool = False,
         segments: bool = False,
         billing_reading: str = "stored",
+        extra_filters: bool = False,
+        user_groups: Mapping[str, Iterable[str]] | None = None,
+        now: Clock = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -147,6 +162,9 @@ class VoicegainSimulator(SimAPI):
             refuse_reversed_times=refuse_reversed_times,
             segments=segments,
             billing_reading=billing_reading,
+            extra_filters=extra_filters,
+            user_groups=user_groups,
+            now=now,
         )
         self.host = host
         self.port = port

@@ -334,3 +334,34 @@ AIVR_PLATFORMS: tuple[str, ...] = (
     "five9VoiceStream",
     "trampoline",
 )
+
+# User groups (the userGroupIds filter): id -> member userIds. An agent may
+# be in several groups; supervisors have their own.
+USER_GROUPS: dict[str, tuple[str, ...]] = {
+    # Tier 1: Joe, José, Zoë, Priya, Olúwaseun
+    "1f0c2a4e-6b8d-4f1a-9c3e-5a7b9d1f3e01": (
+        "4ed10e44-cdbd-4506-a2a0-f2eb6bf50933",
+        "0b7e5a3c-3f43-4d57-9a3b-6d2f4c1a8e01",
+        "6a1c9d2e-7b45-4c1f-8e2a-9f3b5d7c1e02",
+        "5a7c9e1b-3d5f-4c7a-b9d1-2e4f6a8c0b08",
+        "1c3e5a7b-9d1f-4a3c-8e5b-7d9f1a3c5e09",
+    ),
+    # Tier 2: 王芳, John Smith, Bob Jones, Amélie, Sören
+    "2a1d3b5f-7c9e-4a2b-8d4f-6b8c0e2a4f02": (
+        "9c2f8b1a-4d6e-4a3b-b5c7-1e9d3f5a7b03",
+        "2d4f6a8c-1b3d-4e5f-a7b9-c1d3e5f7a904",
+        "7e9a1c3d-5f7b-4a9c-8d1e-3f5a7b9c1d05",
+        "3b5d7f9a-2c4e-4b6d-9f1a-5c7e9a1b3d06",
+        "8f1b3d5e-7a9c-4e1b-a3d5-7f9b1c3e5a07",
+    ),
+    # Supervisors: Dana Lee, Marguerite Ó Conchúir
+    "3b2e4c6a-8d0f-4b3c-9e5a-7c9d1f3b5a03": (
+        "c4e6a8b0-2d4f-4b6d-8f0a-2c4e6a8b0d10",
+        "d5f7b9c1-3e5a-4c7e-9a1b-3d5f7b9c1e11",
+    ),
+    # Spanish line: José, Amélie
+    "4c3f5d7b-9e1a-4c4d-8f6b-8d0e2a4c6b04": (
+        "0b7e5a3c-3f43-4d57-9a3b-6d2f4c1a8e01",
+        "3b5d7f9a-2c4e-4b6d-9f1a-5c7e9a1b3d06",
+    ),
+}
