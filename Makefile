@@ -6,6 +6,9 @@
 #   uv.lock                   the tap and its dev tools (.venv), twine (.venv-release)
 #   requirements/meltano.txt  Meltano (.venv-meltano), hashed
 #   requirements/uv.txt       uv itself (.venv-uv), hashed, installed with pip
+#   requirements/tap.txt      uv.lock's pins of the tap's own dependencies, as
+#                             constraints for the plugin virtualenv Meltano
+#                             builds (meltano.yml's pip_url); written from uv.lock
 # `make lock` refreshes all three; `make test-latest` tries the newest releases
 # the ranges in pyproject.toml allow, without touching any lock.
 PYTHON ?= python3
@@ -81,8 +84,15 @@ test-latest: | $(UV)  ## the unit suite on the newest allowed releases, not the 
 	$(LATEST_VENV)/bin/python -m tests.project_files lock-diff
 	$(LATEST_VENV)/bin/python -m pytest -m "not e2e and not slow" -p no:cacheprovider
 
+TAP_CONSTRAINTS := requirements/tap.txt
+EXPORT_TAP := $(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-header \
+	  --quiet --format requirements.txt
+
 lock: | $(UV)  ## refresh every lock to the newest releases the ranges allow
 	$(UV) lock --upgrade
+	{ echo "# uv.lock's pins of the tap's dependencies: written by make lock, read by"; \
+	  echo "# meltano.yml's pip_url (--constraint). tests/test_packaging.py compares."; \
+	  $(EXPORT_TAP); } > $(TAP_CONSTRAINTS)
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile --quiet --universal --generate-hashes \
 	  --python-version 3.10 --no-header --output-file requirements/uv.txt -
 	echo "meltano==$(MELTANO_VERSION)" | $(UV) pip compile --quiet --universal --generate-hashes \

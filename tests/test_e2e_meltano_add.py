@@ -86,6 +86,36 @@ def readme_steps(checkout: Path, token: str) -> str:
     )
 
 
+def run_readme_steps(
+    binary: Path, project: Path, env: dict[str, str], log: Path
+) -> None:
+    """README's lines, word for word, in ``project``, with ``binary`` as meltano."""
+    # The definition with pip_url pointing at this checkout, `meltano add`,
+    # `meltano select`, the token in .env.
+    steps = readme_steps(files.REPO_ROOT, e2e.TOKEN)
+    shell_env = {
+        **env,
+        "PATH": f"{binary.parent}{os.pathsep}{env.get('PATH', '')}",
+        # A user gets the newest releases pyproject.toml allows; this test, like
+        # the rest of `make test`, the versions uv.lock pins (uv reads this
+        # variable in the `uv pip install` Meltano runs).
+        "UV_CONSTRAINT": str(files.REPO_ROOT / "requirements" / "tap.txt"),
+    }
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", steps],
+        cwd=project,
+        env=shell_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=e2e.MELTANO_TIMEOUT,
+        check=False,
+    )
+    with log.open("a") as out:
+        out.write(f"$ README steps\n{steps}\n{proc.stdout}\n")
+    assert proc.returncode == 0, "\n".join(proc.stdout.splitlines()[-60:])
+
+
 def _plugin_python(project: Path) -> Path:
     return (
         project
@@ -128,24 +158,8 @@ def test_a_fresh_project_adds_the_tap_from_its_definition_and_loads_jsonl(
         binary, "init", "--no-usage-stats", project.name, cwd=home, env=env, log=log
     )
 
-    # README's lines, word for word: the definition with pip_url pointing at
-    # this checkout, `meltano add`, `meltano select`, the token in .env.
-    steps = readme_steps(files.REPO_ROOT, e2e.TOKEN)
     e2e.say(request, "README's lines: meltano add tap-voicegain, select, .env ...")
-    shell_env = {**env, "PATH": f"{binary.parent}{os.pathsep}{env.get('PATH', '')}"}
-    proc = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", steps],
-        cwd=project,
-        env=shell_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=e2e.MELTANO_TIMEOUT,
-        check=False,
-    )
-    with log.open("a") as out:
-        out.write(f"$ README steps\n{steps}\n{proc.stdout}\n")
-    assert proc.returncode == 0, "\n".join(proc.stdout.splitlines()[-60:])
+    run_readme_steps(binary, project, env, log)
     definition = yaml.safe_load((project / "tap-voicegain.yml").read_text())
     assert definition["pip_url"] == str(files.REPO_ROOT)
 
@@ -201,6 +215,13 @@ def test_a_fresh_project_adds_the_tap_from_its_definition_and_loads_jsonl(
         )
         == "Apache-2.0 True"
     )
+
+    # The versions uv.lock pins, through UV_CONSTRAINT.
+    (locked_msgspec,) = files.locked_versions(
+        (files.REPO_ROOT / "uv.lock").read_text()
+    )["msgspec"]
+    version = "import importlib.metadata as m; print(m.version('msgspec'))"
+    assert _in_plugin(project, version) == locked_msgspec
 
     calls = make_calls(CALLS, seed=1)
     output = project / "output" / "jsonl"
