@@ -8,7 +8,9 @@ wrapper, whose only child is that command::
 
     python benchmarks/measure.py --stdout /dev/null --stderr tap.log -- CMD ARGS...
 
-prints ``{"wall_s": ..., "cpu_s": ..., "maxrss_kb": ..., "returncode": ...}``.
+prints ``{"wall_s": ..., "cpu_s": ..., "maxrss_kb": ..., "returncode": ...,
+"started_at": ...}`` (``started_at``: Unix time just before the command starts,
+to compare with the simulator's request times).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def measure(command: Sequence[str], stdout: str, stderr: str) -> dict[str, float
         open(stdout, "wb") as out,  # noqa: PTH123
         open(stderr, "wb") as err,  # noqa: PTH123
     ):
+        started_at = time.time()
         started = time.perf_counter()
         returncode = subprocess.run(
             command, stdout=out, stderr=err, check=False
@@ -42,6 +45,7 @@ def measure(command: Sequence[str], stdout: str, stderr: str) -> dict[str, float
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "maxrss_kb": usage.ru_maxrss,  # kilobytes on Linux
         "returncode": returncode,
+        "started_at": started_at,
     }
 
 

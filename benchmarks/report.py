@@ -22,6 +22,8 @@ RSS_GROWTH_TARGET = 1.15
 CPU_RATIO_TARGET = {"json": 0.8, "csv": 1.2}
 LATENCY_WALL_RATIO_TARGET = 0.85
 RSS_LIMIT_MB = 100.0
+# Issue 22: the tap's wall time against the msgspec floor (floor.py).
+FLOOR_RATIO_TARGET = {"json": 1.4, "csv": 2.0, "transcripts": 1.4}
 
 
 def mb(kilobytes: float) -> float:
@@ -51,26 +53,35 @@ def load() -> str:
 
 
 def timing_table(calls: int, results: dict[str, dict[str, Runs]]) -> list[str]:
-    """One row per format and program: wall, calls/s, paired ratios, CPU, RSS.
+    """One row per format and program: wall, records/s, paired ratios, CPU, RSS.
 
-    Ratios are over the baseline run of the same round (runs are interleaved),
-    as median (lowest-highest) of the rounds.
+    Ratios are over the floor's and the baseline's run of the same round (runs
+    are interleaved), as median (lowest-highest) of the rounds.
     """
     header = (
-        f"{'format':<7}{'program':<17}{'wall s':>7}{'min-max':>12}{'calls/s':>9}"
-        f"{'wall/base':>20}{'CPU s':>7}{'CPU/base':>20}{'RSS MB':>8}"
+        f"{'format':<12}{'program':<16}{'wall s':>7}{'min-max':>12}{'rec/s':>8}"
+        f"{'CPU s':>7}{'wall/floor':>19}{'CPU/floor':>19}{'wall/base':>19}"
+        f"{'RSS MB':>8}"
     )
     lines = [header]
     for fmt, programs in results.items():
-        base = programs["baseline"]
+        floor, base = programs.get("floor"), programs.get("baseline")
+        records = calls if fmt != "transcripts" else None
         for name, runs in programs.items():
             low, high = runs.spread
-            wall = Ratio.paired(runs, base, "wall_s")
-            cpu = Ratio.paired(runs, base, "cpu_s")
+            rate = f"{records / runs.wall_s:,.0f}" if records else "-"
+            versus = [
+                str(Ratio.paired(runs, other, cost)) if other else "-"
+                for other, cost in (
+                    (floor, "wall_s"),
+                    (floor, "cpu_s"),
+                    (base, "wall_s"),
+                )
+            ]
             lines.append(
-                f"{fmt:<7}{name:<17}{runs.wall_s:>7.2f}{f'{low:.2f}-{high:.2f}':>12}"
-                f"{calls / runs.wall_s:>9,.0f}{wall!s:>20}{runs.cpu_s:>7.2f}"
-                f"{cpu!s:>20}{mb(runs.maxrss_kb):>8.1f}",
+                f"{fmt:<12}{name:<16}{runs.wall_s:>7.2f}{f'{low:.2f}-{high:.2f}':>12}"
+                f"{rate:>8}{runs.cpu_s:>7.2f}{versus[0]:>19}{versus[1]:>19}"
+                f"{versus[2]:>19}{mb(runs.maxrss_kb):>8.1f}",
             )
     return lines
 
@@ -99,7 +110,17 @@ def targets(
         lines.append(f"  [{'PASS' if ok else 'MISS'}] {text}")
 
     for fmt, programs in results.items():
-        tap, base = programs["tap"], programs["baseline"]
+        tap, floor = programs["tap"], programs["floor"]
+        wall = Ratio.paired(tap, floor, "wall_s")
+        limit = FLOOR_RATIO_TARGET[fmt]
+        cpu = Ratio.paired(tap, floor, "cpu_s")
+        mark(
+            wall.median <= limit,
+            f"{fmt}: tap wall <= {limit}x the msgspec floor: {wall} (CPU {cpu})",
+        )
+        base = programs.get("baseline")
+        if base is None:
+            continue
         wall = Ratio.paired(tap, base, "wall_s")
         if latency_ms > 0:
             limit = LATENCY_WALL_RATIO_TARGET

@@ -21,7 +21,9 @@ from pathlib import Path
 from simserver import TOKEN
 
 HERE = Path(__file__).resolve().parent
-EXPORTED = re.compile(rb"exported (\d+) calls")
+# The tap's summary lines ("exported N calls"; the transcripts stream's "N
+# transcripts from M requests") and the bare loops' ("... exported N calls").
+EXPORTED = re.compile(rb"exported (\d+) (?:calls|transcripts)|: (\d+) transcripts from")
 RECORD = b'{"type":"RECORD"'
 
 
@@ -36,6 +38,7 @@ class Run:
     wall_s: float
     cpu_s: float
     maxrss_kb: int
+    started_at: float = 0.0  # Unix time the process was started
 
 
 @dataclasses.dataclass
@@ -90,37 +93,59 @@ class Ratio:
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """What to run against one simulator, in one format."""
+    """What to run against one simulator, in one format (json, csv, transcripts)."""
 
     url: str
     fmt: str
     per_page: int
     workdir: Path
 
-    def tap_command(self, variant: str | None = None) -> list[str]:
-        """The tap, with a config file for this target.
+    def tap_command(
+        self, variant: str | None = None, python: str = sys.executable
+    ) -> list[str]:
+        """The tap (``python -m tap_voicegain``), with a config file for this target.
 
         ``variant`` (``default-gc``, ``no-prefetch``) runs it through
-        ``variant.py`` with that measure turned off.
+        ``variant.py`` with that measure turned off. ``python`` is the
+        interpreter of the tap's virtualenv (``--before``: the other checkout's).
+        For ``transcripts`` only that stream is selected, by a catalog from the
+        tap's own ``--discover``.
         """
-        config = self.workdir / f"tap-{self.fmt}.json"
+        tag = abs(hash(python)) % 10**6
+        config = self.workdir / f"tap-{self.fmt}-{tag}.json"
         settings = {
             "jwt_token": TOKEN,
             "api_url": self.url,
-            "format": self.fmt,
+            "format": "json" if self.fmt == "transcripts" else self.fmt,
             "per_page": self.per_page,
         }
         config.write_text(json.dumps(settings))
         if variant is not None:
             script = str(HERE / "variant.py")
-            return [sys.executable, script, f"--{variant}", "--config", str(config)]
-        return [sys.executable, "-m", "tap_voicegain", "--config", str(config)]
+            command = [python, script, f"--{variant}", "--config", str(config)]
+        else:
+            command = [python, "-m", "tap_voicegain", "--config", str(config)]
+        if self.fmt == "transcripts":
+            catalog = self.workdir / f"catalog-transcripts-{tag}.json"
+            if not catalog.exists():
+                catalog.write_text(
+                    json.dumps(select_only(python, config, "transcripts"))
+                )
+            command += ["--catalog", str(catalog)]
+        return command
 
     def baseline_command(self) -> list[str]:
         """The bare requests + json/csv loop, writing to /dev/null."""
+        return self._loop_command("baseline.py")
+
+    def floor_command(self) -> list[str]:
+        """The msgspec floor (typed decode + encode, no SDK), writing to /dev/null."""
+        return self._loop_command("floor.py")
+
+    def _loop_command(self, script: str) -> list[str]:
         return [
             sys.executable,
-            str(HERE / "baseline.py"),
+            str(HERE / script),
             "--url",
             self.url,
             "--token",
@@ -132,6 +157,21 @@ class Target:
             "--out",
             "/dev/null",
         ]
+
+
+def select_only(python: str, config: Path, stream: str) -> dict[str, t.Any]:
+    """The tap's discovered catalog with only ``stream`` selected."""
+    found = subprocess.run(
+        [python, "-m", "tap_voicegain", "--config", str(config), "--discover"],
+        capture_output=True,
+        check=True,
+    )
+    catalog: dict[str, t.Any] = json.loads(found.stdout)
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] == stream
+    return catalog
 
 
 def measured(command: list[str], log: Path, expected: int) -> Run:
@@ -151,11 +191,16 @@ def measured(command: list[str], log: Path, expected: int) -> Run:
     if costs["returncode"] != 0:
         _fail(f"exited with status {costs['returncode']}", command, log)
     _check_exported(command, log, expected)
-    return Run(costs["wall_s"], costs["cpu_s"], int(costs["maxrss_kb"]))
+    return Run(
+        costs["wall_s"], costs["cpu_s"], int(costs["maxrss_kb"]), costs["started_at"]
+    )
 
 
-def counted(command: list[str], log: Path, expected: int) -> None:
-    """Run the tap untimed, counting the RECORD messages it writes."""
+def counted(command: list[str], log: Path, expected: int | None) -> int:
+    """Run the tap untimed, counting its RECORD messages; return the count.
+
+    ``expected`` None: any count (transcripts: the calls that have one).
+    """
     with log.open("wb") as err:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err)
         assert process.stdout is not None  # noqa: S101 - Popen(stdout=PIPE)
@@ -163,12 +208,13 @@ def counted(command: list[str], log: Path, expected: int) -> None:
         status = process.wait()
     if status != 0:
         _fail(f"exited with status {status}", command, log)
-    if records != expected:
+    if expected is not None and records != expected:
         _fail(f"wrote {records} RECORD messages, expected {expected}", command, log)
+    return records
 
 
 def _check_exported(command: list[str], log: Path, expected: int) -> None:
-    found = [int(n) for n in EXPORTED.findall(log.read_bytes())]
+    found = [int(a or b) for a, b in EXPORTED.findall(log.read_bytes())]
     if sum(found) != expected:
         shown = sum(found) if found else "no 'exported N calls' line"
         _fail(f"exported {shown}, expected {expected}", command, log)

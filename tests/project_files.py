@@ -9,11 +9,15 @@ rewrites the two derived ones:
 
     .venv/bin/python -m tests.project_files readme-settings     # make readme-settings
     .venv/bin/python -m tests.project_files plugin-definition   # make plugin-definition
+
+``lock-diff`` (run by ``make test-latest`` with the throwaway virtualenv's
+Python) lists the installed distributions whose version differs from uv.lock.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import typing as t
@@ -28,7 +32,9 @@ README = REPO_ROOT / "README.md"
 
 EXTRACTOR = "tap-voicegain"
 # What a project that adds the plugin from tap-voicegain.yml installs: the
-# package, as a registry would serve it (README: "In your own Meltano project").
+# distribution `make dist` builds, by the name PyPI will serve it under once the
+# first release is published (docs/releasing.md). Until then it is not on PyPI,
+# and README's "In your own Meltano project" sets pip_url to a checkout instead.
 PACKAGE_PIP_URL = "tap-voicegain"
 
 TABLE_START = "<!-- settings table: `make readme-settings` writes it from --about -->"
@@ -108,20 +114,74 @@ def plugin(project: dict[str, t.Any], kind: str, name: str) -> dict[str, t.Any]:
     return t.cast("dict[str, t.Any]", found[0])
 
 
+def pyproject() -> dict[str, t.Any]:
+    """pyproject.toml, parsed."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415
+    else:  # pytest depends on tomli below 3.11
+        import tomli as tomllib  # noqa: PLC0415
+    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+
+
+# What Meltano Hub asks of an extractor beyond meltano.yml's block (its schema,
+# schemas/plugin_definitions/extractors.schema.json of meltano/hub, requires
+# name, namespace, variant and quality; hub-utils' `add` writes the rest). The
+# repository and docs URLs come from pyproject.toml's [project.urls].
+HUB_METADATA: dict[str, t.Any] = {
+    "label": "Voicegain",
+    "description": "Voicegain Speech Analytics calls and their transcripts",
+    # The Hub serves logos from its own static/assets (docs/releasing.md).
+    "logo_url": "/assets/logos/extractors/voicegain.png",
+    "domain_url": "https://www.voicegain.ai",
+    "keywords": ["meltano_sdk", "api", "speech_analytics", "call_center"],
+    # Hub values: active, beta, development, inactive, unknown. "beta" matches
+    # pyproject.toml's "Development Status :: 4 - Beta" (a test checks both).
+    "maintenance_status": "beta",
+    # The Hub rates quality itself (hub-utils update-quality); new ones start here.
+    "quality": "unknown",
+}
+
+
 def plugin_definition(project: dict[str, t.Any]) -> dict[str, t.Any]:
-    """tap-voicegain.yml's content: meltano.yml's extractor, installed as a package."""
+    """tap-voicegain.yml's content: meltano.yml's extractor, installed as a package.
+
+    Plus the Hub's metadata (HUB_METADATA, pyproject.toml's URLs and Python
+    classifiers), in the order a reader looks for them.
+    """
     extractor = plugin(project, "extractors", EXTRACTOR)
+    meta = pyproject()["project"]
+    urls = meta["urls"]
+    owner = urls["Repository"].rstrip("/").split("/")[-2]
+    pythons = [
+        c.rsplit(":: ", 1)[1]
+        for c in meta["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    ]
     definition: dict[str, t.Any] = {
         "name": extractor["name"],
+        # A variant is the maintainer's namespace on the Hub: the repo's owner.
+        "variant": owner.lower(),
         "namespace": extractor["namespace"],
-        "label": "Voicegain",
-        "description": "Voicegain Speech Analytics calls",
+        "label": HUB_METADATA["label"],
+        "description": HUB_METADATA["description"],
+        "logo_url": HUB_METADATA["logo_url"],
+        "domain_url": HUB_METADATA["domain_url"],
+        "docs": urls["Documentation"],
+        "repo": urls["Repository"],
         "pip_url": PACKAGE_PIP_URL,
         "executable": extractor["executable"],
+        "keywords": HUB_METADATA["keywords"],
+        "maintenance_status": HUB_METADATA["maintenance_status"],
+        "quality": HUB_METADATA["quality"],
+        "supported_python_versions": pythons,
     }
-    for key in ("capabilities", "select", "settings_group_validation", "settings"):
+    for key in ("capabilities", "select", "settings_group_validation"):
         if key in extractor:
             definition[key] = extractor[key]
+    # This repository's meltano.yml turns log parsing off for its demo (plain
+    # METRIC lines); users get the SDK's parser, as hub-utils writes it.
+    definition["log_parser"] = "singer-sdk"
+    definition["settings"] = extractor["settings"]
     return definition
 
 
@@ -134,9 +194,13 @@ def render_plugin_definition(project: dict[str, t.Any]) -> str:
             "#     --from-ref tap-voicegain.yml",
             "#   meltano select tap-voicegain calls '*'",
             "# (Meltano 4 ignores the `select` below when adding from a definition.)",
-            "# README.md, 'In your own Meltano project', says more.",
+            "# pip_url is the package on PyPI once released; until then point it at",
+            "# a checkout: README.md, 'In your own Meltano project', says how.",
+            "# The Hub's fields (variant, quality, ...) follow meltano/hub's",
+            "# schemas/plugin_definitions/extractors.schema.json.",
             "#",
-            f"# Written from meltano.yml by `{REGENERATE_DEFINITION}`: edit that.",
+            f"# Written by `{REGENERATE_DEFINITION}` from meltano.yml, pyproject.toml",
+            "# and HUB_METADATA in tests/project_files.py: edit those.",
             "",
         ]
     )
@@ -150,8 +214,48 @@ def render_plugin_definition(project: dict[str, t.Any]) -> str:
     return header + body
 
 
+def locked_versions(lock_text: str) -> dict[str, set[str]]:
+    """Distribution name -> the versions uv.lock holds (one per Python range)."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415 - only for lock-diff
+    else:  # pytest depends on tomli below 3.11
+        import tomli as tomllib  # noqa: PLC0415
+
+    locked: dict[str, set[str]] = {}
+    for package in tomllib.loads(lock_text).get("package", []):
+        if "version" in package:  # the project itself has a dynamic version
+            locked.setdefault(_canonical(package["name"]), set()).add(
+                package["version"]
+            )
+    return locked
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_diff() -> list[str]:
+    """Lines naming each installed distribution whose version uv.lock lacks."""
+    from importlib import metadata  # noqa: PLC0415 - only for lock-diff
+
+    locked = locked_versions((REPO_ROOT / "uv.lock").read_text())
+    lines = []
+    for dist in sorted(metadata.distributions(), key=lambda d: d.metadata["Name"]):
+        name = _canonical(dist.metadata["Name"])
+        if name == EXTRACTOR:
+            continue
+        versions = locked.get(name)
+        if versions is None:
+            lines.append(f"{name} {dist.version}: not in uv.lock")
+        elif dist.version not in versions:
+            lines.append(
+                f"{name} {dist.version}: uv.lock has {', '.join(sorted(versions))}"
+            )
+    return lines
+
+
 def main(argv: list[str]) -> int:
-    """Rewrite README's settings table or tap-voicegain.yml."""
+    """Rewrite README's settings table or tap-voicegain.yml; or compare with uv.lock."""
     if argv == ["readme-settings"]:
         table = settings_table(about("markdown"))
         README.write_text(readme_with_table(README.read_text(), table))
@@ -161,8 +265,17 @@ def main(argv: list[str]) -> int:
         PLUGIN_DEFINITION.write_text(render_plugin_definition(meltano_project()))
         sys.stdout.write(f"{PLUGIN_DEFINITION.name} written from meltano.yml\n")
         return 0
+    if argv == ["lock-diff"]:
+        lines = lock_diff()
+        sys.stdout.write(
+            f"Versions that differ from uv.lock ({sys.version.split()[0]}):\n  "
+            + ("\n  ".join(lines) if lines else "none")
+            + "\n"
+        )
+        return 0
     sys.stderr.write(
-        "usage: python -m tests.project_files readme-settings|plugin-definition\n"
+        "usage: python -m tests.project_files "
+        "readme-settings|plugin-definition|lock-diff\n"
     )
     return 2
 

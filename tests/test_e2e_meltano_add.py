@@ -1,7 +1,9 @@
 """End to end, as a user of another Meltano project: ``meltano init`` in a fresh
-directory outside this repository, ``meltano add --from-ref tap-voicegain.yml``
-(pip_url pointing at this checkout, built as a wheel like a released package),
-then ``meltano run tap-voicegain target-jsonl`` against the simulator.
+directory outside this repository, then README.md's "In your own Meltano
+project" lines exactly as written there (``meltano add --from-ref`` with
+pip_url pointing at this checkout, built as a wheel like a released package;
+``meltano select``; the token in ``.env``), then ``meltano run tap-voicegain
+target-jsonl`` against the simulator.
 
 Meltano is kept offline: its plugin hub is a closed loopback port, usage
 statistics, tracking and the version check are off, and the loader also comes
@@ -11,6 +13,9 @@ from a definition file (meltano.yml's target-jsonl).
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import subprocess
 import typing as t
 
@@ -28,6 +33,13 @@ if t.TYPE_CHECKING:
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CALLS = 50
+README_STEPS = (
+    "<!-- meltano-add: tests/test_e2e_meltano_add.py runs these lines as they are -->",
+    "<!-- end of meltano-add -->",
+)
+# The two placeholders of README's lines: the checkout, and the user's token.
+README_CHECKOUT = "TAP=/path/to/tap-voicegain"
+README_TOKEN = "eyJ..."
 OFFLINE = {
     "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
     "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -58,6 +70,50 @@ def meltano(binary: Path, *args: str, cwd: Path, env: dict[str, str], log: Path)
         msg = f"meltano {' '.join(args)} exited {proc.returncode}:\n{tail}"
         raise AssertionError(msg)
     return proc.stdout
+
+
+def readme_steps(checkout: Path, token: str) -> str:
+    """README's Meltano lines, with this checkout and the simulator's token."""
+    text = files.README.read_text()
+    start, end = (text.index(marker) for marker in README_STEPS)
+    found = re.search(r"```bash\n(.*?)```", text[start:end], re.DOTALL)
+    assert found, "README's meltano-add markers hold no ```bash block"
+    steps = found.group(1)
+    for placeholder in (README_CHECKOUT, README_TOKEN):
+        assert steps.count(placeholder) == 1, f"README's steps lack {placeholder!r}"
+    return steps.replace(README_CHECKOUT, f"TAP={shlex.quote(str(checkout))}").replace(
+        README_TOKEN, token
+    )
+
+
+def run_readme_steps(
+    binary: Path, project: Path, env: dict[str, str], log: Path
+) -> None:
+    """README's lines, word for word, in ``project``, with ``binary`` as meltano."""
+    # The definition with pip_url pointing at this checkout, `meltano add`,
+    # `meltano select`, the token in .env.
+    steps = readme_steps(files.REPO_ROOT, e2e.TOKEN)
+    shell_env = {
+        **env,
+        "PATH": f"{binary.parent}{os.pathsep}{env.get('PATH', '')}",
+        # A user gets the newest releases pyproject.toml allows; this test, like
+        # the rest of `make test`, the versions uv.lock pins (uv reads this
+        # variable in the `uv pip install` Meltano runs).
+        "UV_CONSTRAINT": str(files.REPO_ROOT / "requirements" / "tap.txt"),
+    }
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", steps],
+        cwd=project,
+        env=shell_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=e2e.MELTANO_TIMEOUT,
+        check=False,
+    )
+    with log.open("a") as out:
+        out.write(f"$ README steps\n{steps}\n{proc.stdout}\n")
+    assert proc.returncode == 0, "\n".join(proc.stdout.splitlines()[-60:])
 
 
 def _plugin_python(project: Path) -> Path:
@@ -102,31 +158,25 @@ def test_a_fresh_project_adds_the_tap_from_its_definition_and_loads_jsonl(
         binary, "init", "--no-usage-stats", project.name, cwd=home, env=env, log=log
     )
 
-    # The plugin definition users get, installing this checkout instead of the
-    # (not yet published) package; and the repository's own target-jsonl.
-    definition = yaml.safe_load(files.PLUGIN_DEFINITION.read_text())
-    definition["pip_url"] = str(files.REPO_ROOT)
-    (home / "tap-voicegain.yml").write_text(yaml.safe_dump(definition))
+    e2e.say(request, "README's lines: meltano add tap-voicegain, select, .env ...")
+    run_readme_steps(binary, project, env, log)
+    definition = yaml.safe_load((project / "tap-voicegain.yml").read_text())
+    assert definition["pip_url"] == str(files.REPO_ROOT)
+
+    # The repository's own target-jsonl, from a definition too (no hub).
     jsonl = files.plugin(files.meltano_project(), "loaders", "target-jsonl")
     (home / "target-jsonl.yml").write_text(yaml.safe_dump(jsonl))
-
-    e2e.say(request, "meltano add tap-voicegain and target-jsonl from definitions ...")
-    for kind, name in (("extractor", "tap-voicegain"), ("loader", "target-jsonl")):
-        meltano(
-            binary,
-            "add",
-            "--plugin-type",
-            kind,
-            name,
-            "--from-ref",
-            str(home / f"{name}.yml"),
-            cwd=project,
-            env=env,
-            log=log,
-        )
-    # As README.md says: Meltano takes no `select` from a definition.
     meltano(
-        binary, "select", "tap-voicegain", "calls", "*", cwd=project, env=env, log=log
+        binary,
+        "add",
+        "--plugin-type",
+        "loader",
+        "target-jsonl",
+        "--from-ref",
+        str(home / "target-jsonl.yml"),
+        cwd=project,
+        env=env,
+        log=log,
     )
     meltano(
         binary,
@@ -166,13 +216,20 @@ def test_a_fresh_project_adds_the_tap_from_its_definition_and_loads_jsonl(
         == "Apache-2.0 True"
     )
 
+    # The versions uv.lock pins, through UV_CONSTRAINT.
+    (locked_msgspec,) = files.locked_versions(
+        (files.REPO_ROOT / "uv.lock").read_text()
+    )["msgspec"]
+    version = "import importlib.metadata as m; print(m.version('msgspec'))"
+    assert _in_plugin(project, version) == locked_msgspec
+
     calls = make_calls(CALLS, seed=1)
     output = project / "output" / "jsonl"
     with VoicegainSimulator(calls, token=e2e.TOKEN) as sim:
         run_env = {
             **env,
             "TAP_VOICEGAIN_API_URL": sim.url,
-            "TAP_VOICEGAIN_JWT_TOKEN": e2e.TOKEN,
+            # No TAP_VOICEGAIN_JWT_TOKEN: the token comes from README's .env line.
             "TAP_VOICEGAIN_PER_PAGE": "20",
             # Set through the environment: read only because meltano.yml declares
             # it, and passed as an integer because it is declared as one.

@@ -227,6 +227,20 @@ def test_readme_uses_meltano_4_s_config_command():
     assert "meltano config set tap-voicegain" in readme
 
 
+def test_readme_stays_a_five_minute_read_and_its_links_resolve():
+    # Design notes, figures and conventions belong in docs/, linked from README.
+    readme = files.README.read_text()
+    assert len(readme.splitlines()) <= 400, "README.md over 400 lines: move to docs/"
+    broken = [
+        f"{page.relative_to(ROOT)} -> {target}"
+        for page in [files.README, *sorted((ROOT / "docs").glob("*.md"))]
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text())
+        if not target.startswith(("http://", "https://", "mailto:"))
+        and not (page.parent / target).exists()
+    ]
+    assert not broken, f"links to missing files: {broken}"
+
+
 # -------------------------------------------------------------- pyproject
 
 
@@ -343,6 +357,60 @@ def test_env_example_names_only_settings_meltano_knows(tap_settings, project):
 
 
 # ------------------------------------------------------- make, CI, markers
+
+
+def _uv() -> str:
+    uv = ROOT / ".venv-uv" / "bin" / "uv"
+    if not uv.is_file():
+        pytest.fail("no .venv-uv/bin/uv: `make install` installs it")
+    return str(uv)
+
+
+def test_the_plugin_virtualenv_gets_uv_lock_s_pins():
+    # meltano.yml installs the tap with requirements/tap.txt as constraints;
+    # `make lock` writes that file from uv.lock, and must have since it changed.
+    tap = files.plugin(files.meltano_project(), "extractors", files.EXTRACTOR)
+    assert tap["pip_url"] == "-e . --constraint requirements/tap.txt"
+    proc = subprocess.run(
+        [
+            _uv(),
+            *("export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes"),
+            *("--no-header", "--quiet", "--format", "requirements.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    kept = (ROOT / "requirements" / "tap.txt").read_text().splitlines()
+    assert [line for line in kept if not line.startswith("#")] == (
+        proc.stdout.splitlines()
+    ), "requirements/tap.txt differs from uv.lock: run `make lock`"
+
+
+def test_the_hashed_locks_pin_the_versions_the_makefile_names():
+    makefile = (ROOT / "Makefile").read_text()
+    for variable, lock, name in (
+        ("UV_VERSION", "uv.txt", "uv"),
+        ("MELTANO_VERSION", "meltano.txt", "meltano"),
+    ):
+        found = re.search(rf"^{variable} := (\S+)$", makefile, re.MULTILINE)
+        assert found, f"the Makefile sets no {variable}"
+        text = (ROOT / "requirements" / lock).read_text()
+        pin = rf"^{name}=={re.escape(found.group(1))} \\$"
+        assert re.search(pin, text, re.MULTILINE), (
+            f"requirements/{lock} does not pin {name}=={found.group(1)}: make lock"
+        )
+        # Every pin carries its hashes (pip and uv install with --require-hashes).
+        lines = text.splitlines()
+        unhashed = [
+            line
+            for line, after in zip(lines, [*lines[1:], ""], strict=True)
+            if re.match(r"[a-z0-9][\w.-]*==", line)
+            and not after.startswith("    --hash=sha256:")
+        ]
+        assert not unhashed, f"requirements/{lock}: pins without hashes {unhashed}"
 
 
 def test_test_fast_needs_no_meltano_and_skips_e2e_and_slow_tests():

@@ -258,3 +258,32 @@ def test_ratelimit_headers_fault_hits_only_its_requests(http, clock):
             "-3.5",
             "6",
         ]
+
+
+@pytest.mark.parametrize("reset", ["1796244489", "99999999"])
+def test_reset_as_an_epoch_or_a_huge_value_on_every_answer(http, clock, reset):
+    # An API (or a gateway) that sends RateLimit-Reset as an epoch second, or a
+    # wild number of seconds, and a Retry-After just as large on its 429s.
+    overrides = {"RateLimit-Reset": reset, "Retry-After": reset}
+    with limited(clock, (2, 60), (100, 3600), ratelimit_headers=overrides) as sim:
+        answers = [get(http, sim) for _ in range(3)]
+        calls_and_transcripts = [
+            get(http, sim, f"/sa/call/{sim.calls[0]['callId']}"),
+            get(http, sim, f"/sa/{sim.calls[1]['saSessionId']}/transcript"),
+        ]
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    assert {r.headers["RateLimit-Reset"] for r in answers} == {reset}
+    assert answers[1].headers["RateLimit-Remaining"] == "0"
+    assert answers[2].headers["Retry-After"] == reset
+    # An override adds Retry-After to answers that had none: a test that
+    # wants it only on 429s sets the Reset alone.
+    assert all(r.headers["RateLimit-Reset"] == reset for r in calls_and_transcripts)
+
+
+def test_epoch_reset_can_be_switched_on_mid_run(http, clock):
+    with limited(clock, (5, 60)) as sim:
+        assert get(http, sim).headers["RateLimit-Reset"] == "60"
+        sim.ratelimit_headers = {"RateLimit-Reset": "1796244489"}
+        assert get(http, sim).headers["RateLimit-Reset"] == "1796244489"
+        sim.ratelimit_headers = "standard"
+        assert get(http, sim).headers["RateLimit-Reset"] == "60"

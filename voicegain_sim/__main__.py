@@ -17,6 +17,11 @@ import typing as t
 from voicegain_sim.data import make_calls
 from voicegain_sim.faults import HEADER_STYLES
 from voicegain_sim.ratelimit import parse_limit
+from voicegain_sim.readings import (
+    AFTER_CALL_ID_READINGS,
+    BILLING_READINGS,
+    EMPTY_ANSWERS,
+)
 from voicegain_sim.server import VoicegainSimulator
 
 if t.TYPE_CHECKING:
@@ -86,6 +91,52 @@ def _parser() -> argparse.ArgumentParser:
         help="share of transcripts deleted (404)",
     )
     parser.add_argument(
+        "--after-call-id",
+        choices=sorted(AFTER_CALL_ID_READINGS),
+        default="honoured",
+        help="afterCallId without consecutive=true: applied, or ignored",
+    )
+    parser.add_argument(
+        "--per-page-cap",
+        type=int,
+        default=None,
+        metavar="N",
+        help="never send more than N calls a page, whatever per_page asks",
+    )
+    parser.add_argument(
+        "--empty-answer",
+        choices=sorted(EMPTY_ANSWERS),
+        default="array",
+        help="how a page without calls is answered",
+    )
+    parser.add_argument(
+        "--refuse-reversed-times",
+        action="store_true",
+        help="answer 400 when fromTime is after toTime",
+    )
+    parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="answer inclSegments=true with each call's segments",
+    )
+    parser.add_argument(
+        "--full-model",
+        action="store_true",
+        help="calls carry every field of the vendor's VoiceCall model",
+    )
+    parser.add_argument(
+        "--billing-reading",
+        choices=sorted(BILLING_READINGS),
+        default="stored",
+        help="billing in every answer, or only on /sa/call/{id}?inclBilling=true",
+    )
+    parser.add_argument(
+        "--extra-filters",
+        action="store_true",
+        help="apply direction, internalEndpoint, userGroupIds, voicemail, "
+        "recomputePhase and period",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -135,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
     return VoicegainSimulator(
-        make_calls(args.calls, seed=args.seed),
+        make_calls(args.calls, seed=args.seed, full_model=args.full_model),
         token=args.token,
         csv_timezone=args.csv_timezone,
         callid_as=args.callid_as,
@@ -145,6 +196,14 @@ def _simulator(args: argparse.Namespace) -> VoicegainSimulator:
         ratelimit_headers=args.ratelimit_headers,
         transcripts_pending_fraction=args.transcripts_pending,
         transcripts_missing_fraction=args.transcripts_missing,
+        after_call_id_reading=args.after_call_id,
+        per_page_cap=args.per_page_cap,
+        empty_answer=args.empty_answer,
+        refuse_reversed_times=args.refuse_reversed_times,
+        segments=args.segments,
+        full_model=args.full_model,
+        billing_reading=args.billing_reading,
+        extra_filters=args.extra_filters,
         host=args.host,
         port=args.port,
     )

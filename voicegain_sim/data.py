@@ -10,6 +10,7 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 
 from voicegain_sim import vocab
+from voicegain_sim.fullmodel import complete_calls
 from voicegain_sim.gcpause import paused_gc
 from voicegain_sim.randomness import (
     chance,
@@ -21,23 +22,40 @@ from voicegain_sim.randomness import (
 from voicegain_sim.times import format_rfc3339, parse_rfc3339
 
 if t.TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 DEFAULT_START = datetime(2024, 5, 12, 14, 0, 0, tzinfo=timezone.utc)
 """Start time of the first generated call when none is given."""
+
+PROGRESS_PHASES = (
+    "INPUT_READY",
+    "ACCEPTED",
+    "WAITING",
+    "QUEUED",
+    "FETCHING",
+    "FETCHED",
+    "PROCESSING",
+    "DONE",
+    "STOPPED",
+    "RECOMPUTING",
+    "ERROR",
+)
+"""The vendor's ``ProgressPhase`` values (``voicegain-speech`` 1.142.0), in order."""
 
 _SA_SESSION_ALPHABET = string.ascii_letters + string.digits
 # About 1 call in 40 never had a Speech Analytics session: no saSessionId.
 _NO_SESSION_BELOW = 6  # of 256 values of the recording id's first byte
 
 
-def make_calls(
+def make_calls(  # noqa: PLR0913
     n: int,
     *,
     seed: int = 0,
     first_id: int = 10_000,
     start: datetime | None = None,
     processing_at: Sequence[int] = (),
+    phases: Mapping[int, str] | None = None,
+    full_model: bool = False,
 ) -> list[dict[str, t.Any]]:
     """Generate ``n`` calls shaped like the API's JSON export.
 
@@ -46,8 +64,24 @@ def make_calls(
     with ``callId``. About 1 call in 40 has no ``saSessionId``. ``seed`` also
     fixes ``accountId`` and ``contextId``; the output depends only on the
     arguments. ``processing_at`` lists indexes (0-based) of calls left in
-    ``PROCESSING``.
+    ``PROCESSING``; ``phases`` maps indexes to any of
+    :data:`PROGRESS_PHASES` (applied after ``processing_at``), e.g.
+    ``{3: "STOPPED", 7: "RECOMPUTING"}``; a ``RECOMPUTING`` call also gets
+    ``recomputePhase: "processing"``. Neither changes any other field, so
+    the rest of the data is what the same seed gives without them.
+    ``full_model`` passes every call through
+    :func:`voicegain_sim.fullmodel.complete_call` (every field of the
+    vendor's ``VoiceCall``, values within its enums); without it the output
+    is what it always was.
+
+    Raises:
+        ValueError: A phase that is not one of :data:`PROGRESS_PHASES`.
     """
+    chosen = dict(phases or {})
+    unknown = sorted(set(chosen.values()) - set(PROGRESS_PHASES))
+    if unknown:
+        msg = f"unknown phase(s) {unknown}; expected some of {PROGRESS_PHASES}"
+        raise ValueError(msg)
     rng = random.Random(seed)  # noqa: S311 - test data, not crypto
     account_id = rand_uuid(rng)
     context_id = rand_uuid(rng)
@@ -56,8 +90,67 @@ def make_calls(
         moment = moment.replace(tzinfo=timezone.utc)
     with paused_gc():
         calls = _generate(rng, n, first_id, moment, frozenset(processing_at))
+        for index, phase in chosen.items():
+            set_phase(calls[index], phase)
         ids = {"accountId": account_id, "contextId": context_id}
-        return [{**ids, **call} for call in calls]
+        made = [{**ids, **call} for call in calls]
+        return complete_calls(made) if full_model else made
+
+
+def set_phase(call: dict[str, t.Any], phase: str) -> None:
+    """Put a call in ``phase``; ``RECOMPUTING`` also sets ``recomputePhase``."""
+    call["progressPhase"] = phase
+    if phase == "RECOMPUTING":
+        call["recomputePhase"] = "processing"
+
+
+def imported_calls(  # noqa: PLR0913
+    existing: Sequence[dict[str, t.Any]],
+    count: int,
+    *,
+    age: timedelta = timedelta(days=10),
+    phase: str = "QUEUED",
+    now: datetime | None = None,
+    seed: int | None = None,
+    full_model: bool = False,
+) -> list[dict[str, t.Any]]:
+    """Calls imported from old recordings: new callIds, old start times.
+
+    An import (a backlog of recordings uploaded today) gets callIds above
+    every ``existing`` call, but its ``startTime`` is when the recorded call
+    took place: ``age`` before ``now`` (default: the latest existing start
+    time, else :data:`DEFAULT_START`), the calls a few minutes apart, oldest
+    first. They start in ``phase`` (``QUEUED``; ``PROCESSING`` and the other
+    :data:`PROGRESS_PHASES` work too) and become ``DONE`` when a test says so
+    (``sim.set_phase(call_id, "DONE")``). ``accountId``/``contextId`` follow
+    the first existing call; ``seed`` (default: derived from the last callId)
+    fixes the rest; ``full_model`` as for :func:`make_calls`.
+
+    Raises:
+        ValueError: Unknown ``phase``.
+    """
+    if phase not in PROGRESS_PHASES:
+        msg = f"unknown phase {phase!r}; expected one of {PROGRESS_PHASES}"
+        raise ValueError(msg)
+    last_id = max((int(call["callId"]) for call in existing), default=9_999)
+    if now is None:
+        now = max(
+            (parse_rfc3339(str(call["startTime"])) for call in existing),
+            default=DEFAULT_START,
+        )
+    new = make_calls(
+        count,
+        seed=last_id + 7 if seed is None else seed,
+        first_id=last_id + 1,
+        start=now - age,
+    )
+    for call in new:
+        set_phase(call, phase)
+        if existing:
+            for key in ("accountId", "contextId"):
+                if key in existing[0]:
+                    call[key] = existing[0][key]
+    return complete_calls(new) if full_model else new
 
 
 def _generate(
@@ -90,12 +183,13 @@ def clone_calls(calls: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
 
 
 def continue_calls(
-    existing: Sequence[dict[str, t.Any]], count: int
+    existing: Sequence[dict[str, t.Any]], count: int, *, full_model: bool = False
 ) -> list[dict[str, t.Any]]:
     """Generate ``count`` DONE calls that follow ``existing`` ones.
 
     The new calls have higher callIds and later start times than every
-    existing call, and the same ``accountId``/``contextId`` as the first one.
+    existing call, and the same ``accountId``/``contextId`` as the first one;
+    ``full_model`` as for :func:`make_calls`.
     """
     last_id = max((int(call["callId"]) for call in existing), default=9_999)
     last_start = max(
@@ -114,7 +208,7 @@ def continue_calls(
             for key in ("accountId", "contextId"):
                 if key in existing[0]:
                     call[key] = existing[0][key]
-    return new
+    return complete_calls(new) if full_model else new
 
 
 def _make_call(

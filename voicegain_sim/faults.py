@@ -5,8 +5,16 @@ fault for the next ``times`` requests to one endpoint, after ``after`` good
 ones. Endpoints: ``calls`` (``GET /sa/call``, the default), ``call``
 (``GET /sa/call/{callId}``), ``transcript`` (``GET /sa/{id}/transcript``) or
 ``any`` (the first request to any of them). Faults for one endpoint queue up,
-each starting once the one before is used up. A request throttled by a rate
-or concurrency limit takes no fault.
+each starting once the one before is used up. ``times=None`` makes a fault
+last until ``sim.faults.clear()`` (faults queued behind it never start). A
+request throttled by a rate or concurrency limit takes no fault.
+
+``sim.fail_call(call_id, kind, **options)`` and ``sim.fail_transcript(
+sa_session_id, kind, **options)`` pin a fault of any kind to one call or one
+session: every request for it gets the fault (before anything queued) until
+``sim.clear_call_fault(call_id)`` / ``sim.clear_transcript_fault(id)``, or
+until ``times`` (default ``None``: for ever) requests got it. Other calls and
+sessions are answered normally.
 
 Kinds, their options, and what a client (``requests``) sees:
 
@@ -23,6 +31,11 @@ Kinds, their options, and what a client (``requests``) sees:
   every read succeeds within a read timeout, so only a total deadline ends it.
   Stops when the client disconnects or the simulator stops.
 * ``html`` - 200 ``text/html`` proxy login page.
+* ``maintenance`` - 200 ``text/html`` maintenance page ("down for scheduled
+  maintenance"), as a load balancer sends while the API is away.
+* ``error_object`` - 200 ``application/json`` error object instead of the
+  answer: ``{"status": <status>, "message": <message>}`` with ``status``
+  (503) and ``message`` (``maintenance``).
 * ``bad_json`` - 200 ``application/json`` with truncated JSON text.
 * ``non_array`` - 200 JSON object instead of an array.
 * ``no_callid_csv`` - 200 ``text/csv`` whose header lacks ``callId``.
@@ -44,6 +57,17 @@ Kinds, their options, and what a client (``requests``) sees:
 * ``concurrency`` - 429 as the API's concurrency limit answers it:
   ``X-ResourceLimit-Type: concurrency``, ``X-ResourceLimit-Limit: <limit>``
   (1), ``Retry-After: <retry_after>`` (1).
+* ``json_value`` - 200 (or ``code``) ``application/json`` holding ``value``,
+  any JSON value (default ``null``): ``{}``, ``[]``, ``"a string"``, ``42``.
+* ``deep`` - 200 JSON nested ``depth`` (1000) levels deep, ``[[[...]]]`` or,
+  with ``as_object=True``, ``{"a":{"a":...}}``.
+* ``no_callid`` - the real call (on ``calls``: the page's first call)
+  without ``callId``.
+* ``bad_callid`` - the same with ``callId`` set to ``value`` (``"abc"``;
+  any JSON value: ``None``, ``1.5``, ``"-5"``, ``10**30``).
+* ``other_call`` - (``call`` endpoint only) 200 with another call of the
+  project: ``call_id`` if given, else the call after the one asked for (the
+  one before, for the last); an unknown or odd id gets the first call.
 * ``ratelimit_headers`` - the real answer with ``style`` (``malformed``)
   rate-limit headers: ``missing`` drops ``RateLimit-*`` and ``Retry-After``,
   ``malformed`` sends unparsable values (see :data:`MALFORMED_HEADERS`).
@@ -58,6 +82,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from voicegain_sim import oddbodies
 from voicegain_sim.csvfmt import CSV_COLUMNS, render_csv
 from voicegain_sim.responses import (
     CSV_TYPE,
@@ -80,6 +105,8 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "delay": frozenset({"seconds"}),
     "trickle": frozenset({"seconds", "size"}),
     "html": frozenset(),
+    "maintenance": frozenset(),
+    "error_object": frozenset({"status", "message"}),
     "bad_json": frozenset(),
     "non_array": frozenset(),
     "no_callid_csv": frozenset(),
@@ -90,6 +117,11 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "raw": frozenset({"code", "body", "content_type", "headers"}),
     "concurrency": frozenset({"limit", "retry_after"}),
     "ratelimit_headers": frozenset({"style"}),
+    "json_value": frozenset({"value", "code"}),
+    "deep": frozenset({"depth", "as_object"}),
+    "no_callid": frozenset(),
+    "bad_callid": frozenset({"value"}),
+    "other_call": frozenset({"call_id"}),
 }
 FAULT_KINDS = frozenset(_OPTIONS)
 DEFAULT_DELAY_SECONDS = 2.0
@@ -111,6 +143,12 @@ LOGIN_PAGE = (
     b'action="/login"><input name="user"><input name="password" '
     b'type="password"><button>Sign in</button></form>\n</body></html>\n'
 )
+MAINTENANCE_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Down for maintenance</title></head>\n"
+    b"<body><h1>We&rsquo;ll be back soon</h1>\n<p>The service is down for "
+    b"scheduled maintenance. Please try again in a few minutes.</p>\n"
+    b"</body></html>\n"
+)
 ANSI_MESSAGE = (
     "Internal error\n\x1b[31;1mFATAL\x1b[0m worker crashed\r\n"
     "\tat com.voicegain.sa.Export.run(Export.java:42)\n"
@@ -120,10 +158,13 @@ ANSI_MESSAGE = (
 
 @dataclass
 class Fault:
-    """One injected fault: ``times`` more requests get it, after ``after``."""
+    """One injected fault: ``times`` more requests get it, after ``after``.
+
+    ``times`` ``None``: every request from then on.
+    """
 
     kind: str
-    times: int = 1
+    times: int | None = 1
     after: int = 0
     opts: dict[str, t.Any] = field(default_factory=dict)
     endpoint: str = "calls"
@@ -134,19 +175,77 @@ class Fault:
         return float(self.opts.get("seconds", DEFAULT_DELAY_SECONDS))
 
 
+def _check(
+    kind: str, opts: Mapping[str, t.Any], endpoint: str, times: int | None, after: int
+) -> None:
+    if kind not in FAULT_KINDS:
+        msg = f"unknown fault {kind!r}; expected one of {sorted(FAULT_KINDS)}"
+        raise ValueError(msg)
+    unknown = set(opts) - _OPTIONS[kind]
+    if unknown:
+        msg = f"fault {kind!r} takes no option(s) {sorted(unknown)}"
+        raise ValueError(msg)
+    if endpoint not in ENDPOINTS | {_ANY}:
+        msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
+        raise ValueError(msg)
+    if kind == "ratelimit_headers" and opts.get("style") == "standard":
+        msg = "ratelimit_headers style must be missing or malformed"
+        raise ValueError(msg)
+    if kind == "other_call" and endpoint != "call":
+        msg = "other_call is a fault of the call endpoint only"
+        raise ValueError(msg)
+    if (times is not None and times < 1) or after < 0:
+        msg = "times must be None or >= 1, and after >= 0"
+        raise ValueError(msg)
+
+
 class FaultQueue:
-    """Faults waiting for requests; first in, first out per endpoint."""
+    """Faults waiting for requests; first in, first out per endpoint.
+
+    Besides the queue, a fault can be pinned to one target of an endpoint
+    (a callId, a saSessionId): every request for that target gets it, before
+    anything queued, until it is removed or its ``times`` are used up.
+    """
 
     def __init__(self) -> None:
         """Create an empty queue."""
         self._pending: deque[Fault] = deque()
+        self._pinned: dict[tuple[str, str], Fault] = {}
         self._lock = threading.Lock()
+
+    def pin(
+        self,
+        endpoint: str,
+        target: str,
+        kind: str,
+        *,
+        times: int | None = None,
+        opts: dict[str, t.Any],
+    ) -> None:
+        """Answer every request for ``target`` of ``endpoint`` with this fault.
+
+        Replaces a fault pinned to the same target before.
+
+        Raises:
+            ValueError: Unknown kind or option, or bad ``times``.
+        """
+        if endpoint not in ENDPOINTS:
+            msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
+            raise ValueError(msg)
+        _check(kind, opts, endpoint, times, 0)
+        with self._lock:
+            self._pinned[endpoint, target] = Fault(kind, times, 0, dict(opts), endpoint)
+
+    def unpin(self, endpoint: str, target: str) -> None:
+        """Remove the fault pinned to ``target`` of ``endpoint``, if any."""
+        with self._lock:
+            self._pinned.pop((endpoint, target), None)
 
     def add(
         self,
         kind: str,
         *,
-        times: int,
+        times: int | None,
         after: int,
         opts: dict[str, t.Any],
         endpoint: str = "calls",
@@ -156,28 +255,23 @@ class FaultQueue:
         Raises:
             ValueError: Unknown kind, option or endpoint, or bad counts.
         """
-        if kind not in FAULT_KINDS:
-            msg = f"unknown fault {kind!r}; expected one of {sorted(FAULT_KINDS)}"
-            raise ValueError(msg)
-        unknown = set(opts) - _OPTIONS[kind]
-        if unknown:
-            msg = f"fault {kind!r} takes no option(s) {sorted(unknown)}"
-            raise ValueError(msg)
-        if endpoint not in ENDPOINTS | {_ANY}:
-            msg = f"unknown endpoint {endpoint!r}; expected one of {sorted(ENDPOINTS)}"
-            raise ValueError(msg)
-        if kind == "ratelimit_headers" and opts.get("style") == "standard":
-            msg = "ratelimit_headers style must be missing or malformed"
-            raise ValueError(msg)
-        if times < 1 or after < 0:
-            msg = "times must be >= 1 and after >= 0"
-            raise ValueError(msg)
+        _check(kind, opts, endpoint, times, after)
         with self._lock:
             self._pending.append(Fault(kind, times, after, dict(opts), endpoint))
 
-    def take(self, endpoint: str = "calls") -> Fault | None:
-        """Consume one request's worth of the queue; ``None``: a good request."""
+    def take(self, endpoint: str = "calls", target: str = "") -> Fault | None:
+        """Consume one request's worth of the queue; ``None``: a good request.
+
+        A fault pinned to ``target`` comes first and leaves the queue alone.
+        """
         with self._lock:
+            pinned = self._pinned.get((endpoint, target)) if target else None
+            if pinned is not None:
+                if pinned.times is not None:
+                    pinned.times -= 1
+                    if pinned.times <= 0:
+                        del self._pinned[endpoint, target]
+                return pinned
             head = next(
                 (f for f in self._pending if f.endpoint in {endpoint, _ANY}), None
             )
@@ -186,20 +280,22 @@ class FaultQueue:
             if head.after > 0:
                 head.after -= 1
                 return None
-            head.times -= 1
-            if head.times <= 0:
-                self._pending.remove(head)
+            if head.times is not None:
+                head.times -= 1
+                if head.times <= 0:
+                    self._pending.remove(head)
             return head
 
     def clear(self) -> None:
-        """Drop every pending fault."""
+        """Drop every pending fault, pinned ones included."""
         with self._lock:
             self._pending.clear()
+            self._pinned.clear()
 
     def __len__(self) -> int:
-        """Return the number of faults still pending."""
+        """Return the number of faults still pending, pinned ones included."""
         with self._lock:
-            return len(self._pending)
+            return len(self._pending) + len(self._pinned)
 
 
 def _phrase(code: int) -> str:
@@ -321,7 +417,23 @@ _REPLACERS: dict[str, _Replacer] = {
         ),
     ),
     "html": lambda _o, _r, _a: Response(200, LOGIN_PAGE, "text/html; charset=utf-8"),
+    "maintenance": lambda _o, _r, _a: Response(
+        200, MAINTENANCE_PAGE, "text/html; charset=utf-8"
+    ),
+    "error_object": lambda o, _r, _a: Response(
+        200,
+        dump_json(
+            {
+                "status": int(o.get("status", 503)),
+                "message": str(o.get("message", "maintenance")),
+            }
+        ),
+    ),
     "bad_json": _bad_json,
+    "json_value": lambda o, real, _a: oddbodies.json_value(o, real),
+    "deep": lambda o, real, _a: oddbodies.deep(o, real),
+    "no_callid": lambda o, real, _a: oddbodies.no_callid(o, real),
+    "bad_callid": lambda o, real, _a: oddbodies.bad_callid(o, real),
     "non_array": lambda _o, _r, _a: Response(
         200, dump_json({"error": "Service temporarily unavailable", "status": 200})
     ),
@@ -346,8 +458,9 @@ def faulty_response(
 ) -> Response:
     """Turn the real response into the faulty one.
 
-    ``reset``, ``delay`` and ``ratelimit_headers`` are carried out by the
-    HTTP handler and the state; for them the real response is returned.
+    ``reset``, ``delay``, ``ratelimit_headers`` and ``other_call`` are carried
+    out by the HTTP handler and the state; for them the real response is
+    returned.
     ``authorization`` is the request's header, for ``echo_auth``.
     """
     if fault.kind == "no_callid_csv":

@@ -9,6 +9,7 @@ import struct
 import sys
 import threading
 import typing as t
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -141,13 +142,12 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
     def _send(self, record: RecordedRequest, response: Response) -> None:
         record.status = response.status
-        record.response_headers = {
-            "Content-Type": response.content_type,
-            **response.headers,
-        }
+        typed = {"Content-Type": response.content_type} if response.content_type else {}
+        record.response_headers = {**typed, **response.headers}
         try:
             self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
+            if response.content_type:  # a 204 carries none
+                self.send_header("Content-Type", response.content_type)
             for name, value in response.headers.items():
                 self.send_header(name, value)
             if response.truncate:
@@ -157,7 +157,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 self.wfile.write(f"{size:x}\r\n".encode() + response.body[: size // 2])
                 self.close_connection = True
                 return
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.status != HTTPStatus.NO_CONTENT or response.body:
+                self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             if response.trickle is not None:
                 self._trickle(response.body, *response.trickle)
@@ -231,10 +232,14 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 response = error_response(500, f"on_request hook failed: {exc!r}")
                 self._send(record, state.with_limit_headers(response, limits, None))
                 return
-        fault = state.take_fault(endpoint)
+        fault = state.take_fault(endpoint, request.target)
         if self._apply_early(fault, record):
             return
-        if endpoint == "calls":
+        if fault is not None and fault.kind == "other_call":
+            response = state.answer_other_call(
+                self._token(), request.target, fault.opts.get("call_id"), params
+            )
+        elif endpoint == "calls":
             host = self.headers.get("Host") or "{}:{}".format(
                 *self.server.server_address[:2]
             )

@@ -62,6 +62,20 @@ def _many(params: Mapping[str, list[str]], name: str) -> list[str]:
     ]
 
 
+def flag_param(params: Mapping[str, list[str]], name: str) -> bool | None:
+    """A boolean parameter (``true``/``false``, any case); ``None`` when absent.
+
+    Raises:
+        QueryError: Any other value.
+    """
+    text = _first(params, name)
+    if text is None:
+        return None
+    if text.lower() not in _BOOLEANS:
+        raise QueryError(param=name, problem="must be true or false")
+    return _BOOLEANS[text.lower()]
+
+
 def _integer(
     params: Mapping[str, list[str]], name: str, low: int, high: int | None
 ) -> int | None:
@@ -189,16 +203,24 @@ class CallIndex:
         self.ids = [call_id for call_id, _ in pairs]
         self.calls = [call for _, call in pairs]
 
-    def select(self, query: Query) -> list[dict[str, t.Any]]:
+    def select(
+        self,
+        query: Query,
+        narrow: Callable[[list[dict[str, t.Any]]], list[dict[str, t.Any]]]
+        | None = None,
+    ) -> list[dict[str, t.Any]]:
         """The full (unpaged) result list of a query.
 
         With ``consecutive`` in callId order and cut at the first call not
-        DONE/ERROR, otherwise sorted per ``query.sort``.
+        DONE/ERROR, otherwise sorted per ``query.sort``. ``narrow`` (further
+        filters) runs after the query's own filters, before the cut.
         """
         calls = self.calls
         if query.after_call_id is not None:
             calls = calls[bisect.bisect_right(self.ids, query.after_call_id) :]
         calls = _filter(calls, query)
+        if narrow is not None:
+            calls = narrow(calls)
         if query.consecutive:
             for position, call in enumerate(calls):
                 if call.get("progressPhase") not in FINISHED_PHASES:

@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl, urlencode
 from voicegain_sim.csvfmt import render_csv
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     from voicegain_sim.prerender import Fragments
     from voicegain_sim.query import Query
 
@@ -104,11 +106,19 @@ def page_response(  # noqa: PLR0913
     callid_as: str,
     csv_timezone: str,
     fragments: Fragments | None = None,
+    per_page_cap: int | None = None,
+    decorate: Callable[[dict[str, t.Any]], dict[str, t.Any]] | None = None,
 ) -> Response:
-    """Render one page of a result list: 200 with ``X-Total-Count`` and ``Link``."""
+    """Render one page of a result list: 200 with ``X-Total-Count`` and ``Link``.
+
+    ``per_page_cap`` bounds the page size whatever ``per_page`` asks.
+    ``decorate`` turns each call into what the JSON shows (e.g. with its
+    segments); a call it returns unchanged may come from ``fragments``.
+    """
     total = len(result)
-    start = (query.page - 1) * query.per_page
-    page = result[start : start + query.per_page]
+    size = query.per_page if per_page_cap is None else min(query.per_page, per_page_cap)
+    start = (query.page - 1) * size
+    page = result[start : start + size]
     if query.fmt == "csv":
         content_type = CSV_TYPE
         if fragments is not None:
@@ -121,7 +131,10 @@ def page_response(  # noqa: PLR0913
             callid_as == "number" or (callid_as == "mixed" and i % 2 == 1)
             for i in range(len(page))
         ]
-        if fragments is not None:
+        shown = page if decorate is None else [decorate(call) for call in page]
+        if fragments is not None and all(
+            a is b for a, b in zip(shown, page, strict=True)
+        ):
             items = [
                 fragments.json_item(call, as_number=form)
                 for call, form in zip(page, forms, strict=True)
@@ -131,10 +144,10 @@ def page_response(  # noqa: PLR0913
             body = dump_json(
                 [
                     _with_callid(call, as_number=form)
-                    for call, form in zip(page, forms, strict=True)
+                    for call, form in zip(shown, forms, strict=True)
                 ]
             )
-    last = max(1, math.ceil(total / query.per_page))
+    last = max(1, math.ceil(total / size))
     headers = {
         "X-Total-Count": str(total),
         "Link": link_header(base_url, raw_query, query.page, last),

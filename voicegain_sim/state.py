@@ -6,10 +6,17 @@ import bisect
 import threading
 import typing as t
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from voicegain_sim.data import clone_calls, continue_calls, make_calls
+from voicegain_sim.data import (
+    clone_calls,
+    continue_calls,
+    imported_calls,
+    make_calls,
+)
 from voicegain_sim.faults import Fault, FaultQueue
+from voicegain_sim.fullmodel import complete_calls
 from voicegain_sim.prerender import Fragments
 from voicegain_sim.query import CallIndex
 from voicegain_sim.responses import CALLID_MODES, Response
@@ -70,6 +77,7 @@ class SimState:
         csv_timezone: str = "UTC",
         callid_as: str = "string",
         prerender: bool = False,
+        full_model: bool = False,
     ) -> None:
         """Set up the data (see :class:`~voicegain_sim.VoicegainSimulator`).
 
@@ -86,12 +94,13 @@ class SimState:
         self.requests: list[RecordedRequest] = []
         self.on_request: Callable[[int, dict[str, list[str]]], None] | None = None
         self.faults = FaultQueue()
+        self._full_model = full_model
         self._projects: dict[str, list[dict[str, t.Any]]] = {}
         if calls is not None or projects is None:
             source = calls if calls is not None else make_calls(DEFAULT_CALL_COUNT)
-            self._projects[token] = clone_calls(source)
+            self._projects[token] = self._own(source)
         for project_token, project_calls in (projects or {}).items():
-            self._projects[project_token] = clone_calls(project_calls)
+            self._projects[project_token] = self._own(project_calls)
         self._default_token = next(iter(self._projects))
         self._indexes: dict[str, CallIndex] = {}
         self._sessions: dict[str, dict[str, dict[str, t.Any]]] = {}
@@ -99,6 +108,16 @@ class SimState:
         self._fragments = Fragments(ZoneInfo(csv_timezone)) if prerender else None
 
     # ----------------------------------------------------------------- data
+    def _own(self, calls: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        """A copy of calls to serve (completed to the full model if asked)."""
+        copied = clone_calls(calls)
+        return complete_calls(copied) if self._full_model else copied
+
+    @property
+    def full_model(self) -> bool:
+        """Whether calls carry the vendor's full model (fixed at construction)."""
+        return self._full_model
+
     @property
     def calls(self) -> list[dict[str, t.Any]]:
         """Live calls of the single (or first) project.
@@ -129,6 +148,11 @@ class SimState:
             for call in calls:
                 self._fragments.forget(call)
 
+    def drop_cached(self) -> None:
+        """Drop prerendered bodies (after an option that shapes them changed)."""
+        with self.lock:
+            self._cache.clear()
+
     def warm(self) -> None:
         """With ``prerender``, render every call now rather than on first use."""
         with self.lock:
@@ -153,9 +177,39 @@ class SimState:
 
         E.g. leave a call ``PROCESSING`` (its ``startTime`` stays as old as it
         is): ``consecutive`` pages stop before it and its transcript answers 400
-        until ``set_phase(call_id, "DONE")``.
+        until ``set_phase(call_id, "DONE")``. Any text is taken (the vendor's
+        11 values are ``data.PROGRESS_PHASES``); ``RECOMPUTING`` also sets
+        ``recomputePhase: "processing"``, which any other phase then turns
+        into ``completed``.
         """
-        self.update_call(call_id, progressPhase=phase)
+        fields = {"progressPhase": phase}
+        if phase == "RECOMPUTING":
+            fields["recomputePhase"] = "processing"
+        elif any(c.get("recomputePhase") == "processing" for c in self._find(call_id)):
+            fields["recomputePhase"] = "completed"  # the recompute is over
+        self.update_call(call_id, **fields)
+
+    def add_imported(
+        self,
+        count: int,
+        *,
+        age: timedelta = timedelta(days=10),
+        phase: str = "QUEUED",
+        token: str | None = None,
+    ) -> list[dict[str, t.Any]]:
+        """Append calls imported from old recordings; see ``data.imported_calls``.
+
+        They get callIds above every call of the project, a ``startTime``
+        ``age`` before the project's latest one, and ``phase``; finish them
+        with ``set_phase(call_id, "DONE")``. Returns the new calls.
+        """
+        with self.lock:
+            calls = self._projects[token or self._default_token]
+            new = imported_calls(
+                calls, count, age=age, phase=phase, full_model=self._full_model
+            )
+            self.add_calls(new, token)
+            return new
 
     def update_call(self, call_id: int, **fields: object) -> None:
         """Change JSON-model fields of a call; a ``None`` value removes the field."""
@@ -172,9 +226,12 @@ class SimState:
     def add_calls(
         self, calls: list[dict[str, t.Any]], token: str | None = None
     ) -> None:
-        """Append calls (copied) to a project (default: the single/first one)."""
+        """Append calls (copied) to a project (default: the single/first one).
+
+        With ``full_model`` they are completed like the initial calls.
+        """
         with self.lock:
-            self._projects[token or self._default_token].extend(clone_calls(calls))
+            self._projects[token or self._default_token].extend(self._own(calls))
             self._changed()
 
     def delete_call(self, call_id: int) -> None:
@@ -190,7 +247,8 @@ class SimState:
     ) -> list[dict[str, t.Any]]:
         """Append ``count`` new DONE calls with higher callIds and later times."""
         with self.lock:
-            new = continue_calls(self._projects[token or self._default_token], count)
+            existing = self._projects[token or self._default_token]
+            new = continue_calls(existing, count, full_model=self._full_model)
             self.add_calls(new, token)
             return new
 
@@ -199,15 +257,16 @@ class SimState:
         self,
         fault: str,
         *,
-        times: int = 1,
+        times: int | None = 1,
         after: int = 0,
         endpoint: str = "calls",
         **opts: object,
     ) -> None:
         """Queue a fault for requests to ``endpoint``; see :mod:`voicegain_sim.faults`.
 
-        ``times`` requests get it after ``after`` good ones; faults for one
-        endpoint queue up, each starting once the previous one is used up.
+        ``times`` requests get it after ``after`` good ones (``None``: every
+        one until ``faults.clear()``); faults for one endpoint queue up, each
+        starting once the previous one is used up.
         """
         self.faults.add(fault, times=times, after=after, opts=opts, endpoint=endpoint)
 
@@ -220,9 +279,52 @@ class SimState:
             self.requests.append(entry)
             return len(self.requests), entry
 
-    def take_fault(self, endpoint: str = "calls") -> Fault | None:
-        """The fault for the current request to ``endpoint``, if any."""
-        return self.faults.take(endpoint)
+    def take_fault(self, endpoint: str = "calls", target: str = "") -> Fault | None:
+        """The fault for the current request to ``endpoint`` (for ``target``)."""
+        return self.faults.take(endpoint, target)
+
+    def fail_call(
+        self,
+        call_id: int | str,
+        kind: str,
+        /,
+        *,
+        times: int | None = None,
+        **opts: object,
+    ) -> None:
+        """Answer every ``GET /sa/call/{call_id}`` with a fault until cleared.
+
+        ``kind`` and ``opts`` as for :meth:`inject` (``status`` with
+        ``code=451``, ``html``, ``json_value`` with ``value=[]``,
+        ``other_call``, ``no_callid``, ``bad_callid``, ...). ``times``:
+        ``None`` (for ever) or how many requests get it.
+        """
+        self.faults.pin("call", str(call_id), kind, times=times, opts=opts)
+
+    def clear_call_fault(self, call_id: int | str) -> None:
+        """Answer ``GET /sa/call/{call_id}`` normally again."""
+        self.faults.unpin("call", str(call_id))
+
+    def fail_transcript(
+        self,
+        sa_session_id: str,
+        kind: str,
+        /,
+        *,
+        times: int | None = None,
+        **opts: object,
+    ) -> None:
+        """Answer every transcript request of a session with a fault until cleared.
+
+        E.g. ``json_value`` (``value=None``, ``{}``, ``"text"``), ``raw``
+        (plain text, ``code=204``), ``status`` (202, 403, 410, 422, 500),
+        ``deep``; ``times`` as for :meth:`fail_call`.
+        """
+        self.faults.pin("transcript", sa_session_id, kind, times=times, opts=opts)
+
+    def clear_transcript_fault(self, sa_session_id: str) -> None:
+        """Answer the session's transcript requests normally again."""
+        self.faults.unpin("transcript", sa_session_id)
 
     def _index(self, token: str) -> CallIndex:
         calls = self._projects[token]

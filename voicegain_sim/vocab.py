@@ -257,3 +257,111 @@ CALLER_LINES: tuple[str, ...] = (
 )
 CALLER_FIRST_NAMES: tuple[str, ...] = ("Maria", "François", "Dmitri", "Aiyana", "Wei")
 CALLER_LAST_NAMES: tuple[str, ...] = ("Núñez", "Smith", "Dubois", "O'Neil", "Chen")
+
+# Supervisors an agent transfers to (same shape as AGENTS).
+SUPERVISORS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "9000001",
+        "dana.lee@example.com",
+        "Dana Lee",
+        "c4e6a8b0-2d4f-4b6d-8f0a-2c4e6a8b0d10",
+        "right",
+    ),
+    (
+        "9000002",
+        "marguerite.oconnor@example.ie",
+        "Marguerite Ó Conchúir",
+        "d5f7b9c1-3e5a-4c7e-9a1b-3d5f7b9c1e11",
+        "right",
+    ),
+)
+
+# Where a segment ends by transfer: queue extensions, agent lines, outside numbers.
+TRANSFER_EXTENSIONS: tuple[str, ...] = ("4102", "4150", "4177", "5001")
+EXTERNAL_TRANSFER_NUMBERS: tuple[str, ...] = ("+18005550142", "+14155550123")
+
+SEGMENT_REVIEW_STATUSES: tuple[str, ...] = (
+    "selected",
+    "reviewed",
+    "communicated",
+    "viewed",
+    "acknowledged",
+)
+CALLER_TYPES: tuple[str, ...] = ("Member", "Provider", "Broker")
+VERIFICATION_STATUSES: tuple[str, ...] = (
+    "not_attempted",
+    "not_needed",
+    "fully_verified",
+    "partially_verified",
+    "unverified",
+)
+FEEDBACK: tuple[str, ...] = ("thumbsUp", "thumbsDown")
+REVIEWERS: tuple[str, ...] = (
+    "7b1d3f5a-9c2e-4a6b-8d0f-1a3c5e7b9d21",
+    "8c2e4a6b-0d3f-4b7c-9e1a-2b4d6f8a0e22",
+)
+SYSTEM_SEGMENT_NOTES: tuple[str, ...] = (
+    "Caller waited in the queue; hold music played.",
+    "Caller was offered a callback and declined.",
+    "Post-call survey: caller pressed 5 for very satisfied.",
+    "Caller left a voicemail after hours.",
+)
+
+# Full-model extras (``full_model=True``).
+VOICEBOT_NAMES: tuple[str, ...] = ("Casey", "Nova")
+LINES_OF_BUSINESS: tuple[str, ...] = ("ACME Claims", "ACME Pharmacy", "ACME Benefits")
+VOICEMAIL_TRANSCRIPTS: tuple[str, ...] = (
+    (
+        "Hi, this is Maria Núñez, member ID four four seven nine, please call me "
+        "back about my claim. Thanks."
+    ),
+    (
+        "Hello, it's Dmitri, I need a refill authorised before Friday. My number "
+        "is on file."
+    ),
+    "Bonjour, c'est François, j'appelle pour ma carte — rappelez-moi s'il vous plaît.",
+)
+MODIFIABLE_NOTES: tuple[str, ...] = (
+    "Callback promised for Monday 9am.",
+    "Member asked that we use e-mail, not phone.",
+    'Escalated: "urgent" per supervisor.',
+)
+AIVR_PLATFORMS: tuple[str, ...] = (
+    "freeSwitch",
+    "freeSwitch",
+    "vonageVcca",
+    "vonageVcca",
+    "five9VoiceStream",
+    "trampoline",
+)
+
+# User groups (the userGroupIds filter): id -> member userIds. An agent may
+# be in several groups; supervisors have their own.
+USER_GROUPS: dict[str, tuple[str, ...]] = {
+    # Tier 1: Joe, José, Zoë, Priya, Olúwaseun
+    "1f0c2a4e-6b8d-4f1a-9c3e-5a7b9d1f3e01": (
+        "4ed10e44-cdbd-4506-a2a0-f2eb6bf50933",
+        "0b7e5a3c-3f43-4d57-9a3b-6d2f4c1a8e01",
+        "6a1c9d2e-7b45-4c1f-8e2a-9f3b5d7c1e02",
+        "5a7c9e1b-3d5f-4c7a-b9d1-2e4f6a8c0b08",
+        "1c3e5a7b-9d1f-4a3c-8e5b-7d9f1a3c5e09",
+    ),
+    # Tier 2: 王芳, John Smith, Bob Jones, Amélie, Sören
+    "2a1d3b5f-7c9e-4a2b-8d4f-6b8c0e2a4f02": (
+        "9c2f8b1a-4d6e-4a3b-b5c7-1e9d3f5a7b03",
+        "2d4f6a8c-1b3d-4e5f-a7b9-c1d3e5f7a904",
+        "7e9a1c3d-5f7b-4a9c-8d1e-3f5a7b9c1d05",
+        "3b5d7f9a-2c4e-4b6d-9f1a-5c7e9a1b3d06",
+        "8f1b3d5e-7a9c-4e1b-a3d5-7f9b1c3e5a07",
+    ),
+    # Supervisors: Dana Lee, Marguerite Ó Conchúir
+    "3b2e4c6a-8d0f-4b3c-9e5a-7c9d1f3b5a03": (
+        "c4e6a8b0-2d4f-4b6d-8f0a-2c4e6a8b0d10",
+        "d5f7b9c1-3e5a-4c7e-9a1b-3d5f7b9c1e11",
+    ),
+    # Spanish line: José, Amélie
+    "4c3f5d7b-9e1a-4c4d-8f6b-8d0e2a4c6b04": (
+        "0b7e5a3c-3f43-4d57-9a3b-6d2f4c1a8e01",
+        "3b5d7f9a-2c4e-4b6d-9f1a-5c7e9a1b3d06",
+    ),
+}
