@@ -84,6 +84,14 @@ class StateError(UserError, ValueError):
     """The state given to the tap cannot be read without guessing."""
 
 
+class StreamMapError(UserError, ValueError):
+    """A stream map expression failed on a record."""
+
+
+class CatalogError(UserError, ValueError):
+    """A catalog the tap cannot read."""
+
+
 class BatchConfigError(UserError, ValueError):
     """A batch_config this tap cannot honour exactly."""
 
@@ -115,6 +123,19 @@ class BadValue(Exception):  # noqa: N818 - a signal, turned into a kept raw valu
         super().__init__(expected)
         self.expected = expected
         self.partial = partial
+
+
+class ItemExtras(BadValue):
+    """Items read, with keys the table does not know: those go to ``_extra``.
+
+    Not a misfit: the column holds the items, ``extras`` maps each unknown
+    key's path (``markers[0].reason``) to its value, as unknown fields are kept.
+    """
+
+    def __init__(self, partial: object, extras: dict[str, object]) -> None:
+        """The items read, and the unknown keys' values by path."""
+        super().__init__("known item keys", partial)
+        self.extras = extras
 
 
 class UnknownLayout(BadValue):

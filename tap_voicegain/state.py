@@ -15,6 +15,7 @@ changes that list; ``streams/walk.py`` writes the STATE after it.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import logging
 import math
@@ -93,12 +94,19 @@ def call_id_value(value: t.Any, what: str) -> int:  # noqa: ANN401
     number: int | None = None
     if type(value) is int:
         number = value
-    elif type(value) is float and math.isfinite(value) and value.is_integer():
-        number = int(value)  # a target that wrote numbers as floats
+    elif isinstance(value, (float, decimal.Decimal)) and math.isfinite(value):
+        # A target that wrote numbers as floats (the SDK reads them as Decimal).
+        number = int(value) if value == int(value) else None
     elif isinstance(value, str) and value.isascii() and value.isdigit():
         number = int(value)
     if number is None or not 0 <= number <= CALL_ID_MAX:
-        shown = repr(value) if isinstance(value, (str, int, float)) else _shown(value)
+        shown = (
+            repr(value)
+            if isinstance(value, (str, int, float))
+            else str(value)
+            if isinstance(value, decimal.Decimal)
+            else _shown(value)
+        )
         msg = (
             f"{what} is {shown[:_SHOWN_MAX]}; expected a callId (an integer in "
             f"0..{CALL_ID_MAX}). Fix or remove that state entry."
@@ -165,7 +173,7 @@ def _stream_state(
         msg = f"The state of stream '{name}' is {_kind(stream)}, not an object."
         raise StateError(msg)
     stream = dict(stream)
-    partitions = _partitions(stream.get("partitions", []), name)
+    partitions = _partitions(stream.get("partitions", []), name, notes)
     if "replication_key_value" in stream:
         _check_replication_key(stream, f"The stream-level bookmark of '{name}'", notes)
         notes.append(
@@ -200,7 +208,7 @@ def _stream_state(
     return stream
 
 
-def _partitions(value: t.Any, name: str) -> list[dict[str, t.Any]]:  # noqa: ANN401
+def _partitions(value: t.Any, name: str, notes: Notes) -> list[dict[str, t.Any]]:  # noqa: ANN401
     if not isinstance(value, list):
         msg = f"The state's 'partitions' of stream '{name}' is {_kind(value)}, not a list."
         raise StateError(msg)
@@ -230,7 +238,7 @@ def _partitions(value: t.Any, name: str) -> list[dict[str, t.Any]]:  # noqa: ANN
         partition = dict(partition)
         what = f"The state's bookmark for project '{project}' (stream '{name}')"
         if "replication_key_value" in partition:
-            _check_replication_key(partition, what, [])
+            _check_replication_key(partition, what, notes)
         if STUCK_KEY in partition:
             partition[STUCK_KEY] = _call_ids(partition[STUCK_KEY], STUCK_KEY, project)
         out.append(partition)

@@ -7,13 +7,14 @@ import copy
 import functools
 import gc
 import io
+import json
 import logging
 import os
 import signal
 import typing as t
 
 from singer_sdk import Tap
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MappingError
 from typing_extensions import override
 
 from tap_voicegain import errors, sdk, settings
@@ -108,6 +109,10 @@ class TapVoicegain(sdk.TapSeam, Tap):
                     text = state.read()
                     tap_state.parse_state_text(text, getattr(state, "name", "--state"))
                     state = io.StringIO(text)
+                if catalog is not None:
+                    text = catalog.read()
+                    check_catalog(text, getattr(catalog, "name", "--catalog"))
+                    catalog = io.StringIO(text)
                 super().invoke(
                     about=about,
                     about_format=about_format,
@@ -115,7 +120,7 @@ class TapVoicegain(sdk.TapSeam, Tap):
                     state=state,
                     catalog=catalog,
                 )
-        except (errors.UserError, ConfigValidationError) as exc:
+        except (errors.UserError, ConfigValidationError, MappingError) as exc:
             logging.getLogger(cls.name).error("The run failed: %s", redact(str(exc)))  # noqa: TRY400
             raise SystemExit(1) from None
 
@@ -175,7 +180,8 @@ class TapVoicegain(sdk.TapSeam, Tap):
             for stream in self.streams.values():
                 if stream.selected:  # refused before any request, not after the SCHEMA
                     batch_config_of(stream, self.config)
-            super().sync_all()
+            with sdk.one_error_line(self.streams.values()):
+                super().sync_all()
         finally:
             writer = self.message_writer
             if isinstance(writer, BufferedMsgSpecWriter):
@@ -279,3 +285,28 @@ class TapVoicegain(sdk.TapSeam, Tap):
 
 
 STREAMS: tuple[type[CallListStream], ...] = (CallsStream, TranscriptsStream)
+
+
+def check_catalog(text: str, source: str) -> None:
+    """A ``--catalog`` file the SDK can read, else a CatalogError naming the problem."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        msg = f"The catalog file {source} is not JSON ({exc})"
+        raise errors.CatalogError(msg) from None
+    streams = value.get("streams") if isinstance(value, dict) else None
+    problem = None
+    if not isinstance(streams, list):
+        problem = 'it is not an object with a list of "streams"'
+    else:
+        for entry in streams:
+            if not isinstance(entry, dict) or not entry.get("tap_stream_id"):
+                problem = "a stream entry has no tap_stream_id"
+            elif not isinstance(entry.get("schema"), dict):
+                problem = f"stream '{entry['tap_stream_id']}' has no schema object"
+    if problem:
+        msg = (
+            f"The catalog file {source} cannot be read: {problem}. Write one with "
+            "tap-voicegain --config ... --discover > catalog.json"
+        )
+        raise errors.CatalogError(msg)

@@ -221,7 +221,7 @@ def clocked_tap(clock: FakeClock) -> type[TapVoicegain]:
     ``RateLimits(max_per_minute, logger, clock=, sleep=)``), as
     tests/test_ratelimit.py does.
     """
-    from tap_voicegain.ratelimit import RateLimits  # noqa: PLC0415 - the seam
+    from tap_voicegain.http.ratelimit import RateLimits  # noqa: PLC0415 - the seam
 
     class ClockedTap(TapVoicegain):
         @functools.cached_property

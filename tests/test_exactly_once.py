@@ -41,12 +41,6 @@ def config_for(sim: VoicegainSimulator) -> dict[str, t.Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #14: the refresh pass re-sends every call the export pass "
-    "sent seconds earlier",
-)
 def test_the_refresh_skips_the_calls_this_run_exported():
     calls = recent_calls(30, seed=401)
     with VoicegainSimulator(calls, token=TOKEN) as sim:
@@ -56,12 +50,6 @@ def test_the_refresh_skips_the_calls_this_run_exported():
     assert sorted(ids_of(run)) == ids(calls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #14: the refresh pass re-sends the new calls the export "
-    "pass of the same run sent",
-)
 def test_the_refresh_re_sends_earlier_runs_calls_once_and_new_calls_not_again():
     calls = recent_calls(30, seed=402)
     with VoicegainSimulator(calls, token=TOKEN) as sim:
@@ -74,12 +62,6 @@ def test_the_refresh_re_sends_earlier_runs_calls_once_and_new_calls_not_again():
     assert sorted(ids_of(second)) == sorted(ids(calls) + new)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #14: a stuck call that finishes is emitted twice in one "
-    "run with the refresh window on",
-)
 def test_a_stuck_call_that_finishes_is_emitted_once_with_the_refresh_on():
     calls = recent_calls(30, seed=403, processing_at=[10])  # > 24 h processing
     stuck = int(calls[10]["callId"])

@@ -83,12 +83,6 @@ def _answer_with_bad_call_id(call: dict[str, t.Any]) -> str:
     return json.dumps({**call, "callId": "abc"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #1: one bad answer about a remembered call fails the run "
-    "before any new call (0 exported), or is a raw traceback",
-)
 @pytest.mark.parametrize(
     "answer",
     [*CALL_ANSWERS, "no callId", "bad callId"],
@@ -181,12 +175,6 @@ def _why(answer: str) -> tuple[str, ...]:
     return (last, "not a transcript") if last.isdigit() else ("not a transcript",)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #2: a bad transcript answer fails the transcripts stream "
-    "(every run), the next run re-sends the transcripts before it",
-)
 @pytest.mark.parametrize("answer", list(TRANSCRIPT_ANSWERS))
 def test_a_transcript_whose_answer_fails_is_skipped_and_none_is_sent_twice(
     caplog, answer
@@ -226,12 +214,6 @@ def test_a_transcript_whose_answer_fails_is_skipped_and_none_is_sent_twice(
 # ------------------------------------------------ 4: 404, and another callId
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #4: one 404 forgets a remembered call for good; once it "
-    "answers it is never exported",
-)
 def test_one_404_does_not_forget_a_remembered_call(caplog):
     calls = make_calls(20, seed=103)
     stuck = int(calls[3]["callId"])
@@ -251,12 +233,6 @@ def test_one_404_does_not_forget_a_remembered_call(caplog):
     assert stuck not in part(second.last_state).get("stuck_call_ids", [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #4: an answer about another callId is emitted as a record "
-    "and the remembered call is forgotten",
-)
 def test_an_answer_about_another_call_is_an_error_for_the_remembered_one(caplog):
     calls = make_calls(20, seed=104)
     stuck, other = int(calls[3]["callId"]), calls[7]
@@ -277,12 +253,6 @@ def test_an_answer_about_another_call_is_an_error_for_the_remembered_one(caplog)
     assert ids_of(second) == [stuck]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #4: a remembered call is forgotten at its first 404, "
-    "not given up by the rule; no given_up_call_ids in the state",
-)
 def test_a_404_that_persists_past_the_bound_gives_the_call_up(caplog):
     calls = make_calls(20, seed=105)
     stuck = int(calls[3]["callId"])
@@ -303,12 +273,6 @@ def test_a_404_that_persists_past_the_bound_gives_the_call_up(caplog):
 # --------------------------------------- 6: a transcript that stays not ready
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #6: a remembered transcript that keeps answering 400 is "
-    "asked every run for ever; no attempts or give-up in the state",
-)
 @pytest.mark.parametrize(
     ("since_hours", "attempts", "given_up"),
     [(72, 2, True), (72, 0, False), (2, 5, False)],
@@ -361,12 +325,6 @@ def test_a_transcript_that_keeps_answering_400_is_given_up_by_the_rule(
 # ------------------------------------------------ 7: budgets bound requests
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #7: transcripts_per_run counts records, not requests: "
-    "404s cost requests without limit",
-)
 def test_transcripts_per_run_bounds_transcript_requests_not_records():
     calls = make_calls(40, seed=107)
     with VoicegainSimulator(
@@ -379,12 +337,6 @@ def test_transcripts_per_run_bounds_transcript_requests_not_records():
     assert sent <= 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #7: remembered not-ready transcripts are all asked, "
-    "whatever transcripts_per_run says",
-)
 def test_transcripts_per_run_bounds_the_requests_for_remembered_transcripts():
     calls = make_calls(50, seed=108)
     pending = with_transcript(calls)[:40]
@@ -404,12 +356,6 @@ def test_transcripts_per_run_bounds_the_requests_for_remembered_transcripts():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #7: every remembered call is asked again in every run "
-    "(max_rechecks_per_run does not exist)",
-)
 def test_max_rechecks_per_run_asks_the_oldest_remembered_calls_first():
     calls = make_calls(30, seed=109, processing_at=range(20))
     stuck = ids(calls[:20])
@@ -429,12 +375,6 @@ def test_max_rechecks_per_run_asks_the_oldest_remembered_calls_first():
     assert part(run.last_state)["stuck_call_ids"] == stuck  # the rest kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #7: every remembered call is asked again in every run "
-    "(no default bound of 50)",
-)
 def test_by_default_at_most_50_remembered_calls_are_asked_per_run():
     calls = make_calls(70, seed=110, processing_at=range(60))
     stuck = ids(calls[:60])
@@ -450,12 +390,6 @@ def test_by_default_at_most_50_remembered_calls_are_asked_per_run():
 # --------------------------------------------- 12: a key part that is missing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #12: with projects and no contextId, transcripts are "
-    "emitted with a null key while calls refuses",
-)
 def test_with_projects_and_no_context_id_no_record_has_a_null_key():
     east = make_calls(6, seed=111)
     west = make_calls(6, seed=112, first_id=50_000)
@@ -481,12 +415,6 @@ def test_with_projects_and_no_context_id_no_record_has_a_null_key():
 # ------------------------------------------------ 15: what the log says
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #15: the API's text of a transcript 400 is copied into "
-    "the log (the pass summary)",
-)
 def test_the_api_text_of_a_transcript_400_is_not_logged(caplog):
     calls = make_calls(12, seed=113)
     with VoicegainSimulator(calls, token=TOKEN) as sim:
@@ -499,11 +427,6 @@ def test_the_api_text_of_a_transcript_400_is_not_logged(caplog):
     no_body_text(caplog, run)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #15: a 5xx out of retries does not say which request",
-)
 def test_a_5xx_out_of_retries_names_its_request():
     with VoicegainSimulator(make_calls(10, seed=114), token=TOKEN) as sim:
         sim.inject("status", code=500, times=5)
@@ -514,12 +437,6 @@ def test_a_5xx_out_of_retries_names_its_request():
     assert "afterCallId" in str(run.error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #15: a 403 on one transcript is blamed on the token and "
-    "fails the run",
-)
 def test_a_403_on_one_transcript_is_that_transcripts_failure(caplog):
     calls = make_calls(10, seed=115)
     wanted = ids(with_transcript(calls))
@@ -534,12 +451,6 @@ def test_a_403_on_one_transcript_is_that_transcripts_failure(caplog):
     assert not [m for m in at_least(caplog, logging.WARNING) if "token" in m.lower()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #15: after SIGTERM the transcripts summary says 'ended "
-    "because an error'",
-)
 def test_after_sigterm_the_transcripts_summary_says_it_was_stopped(tmp_path: Path):
     calls = make_calls(12, seed=116)
     with VoicegainSimulator(calls, token=TOKEN) as sim:
@@ -570,17 +481,11 @@ def test_after_sigterm_the_transcripts_summary_says_it_was_stopped(tmp_path: Pat
     assert "ended because an error" not in stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #15: transcript progress lines say 0 s waiting for the "
-    "rate limit (the wait is added only at the end)",
-)
 def test_transcript_progress_lines_count_the_rate_limit_wait_so_far(
     caplog, monkeypatch
 ):
     # A progress line after every call, not every 15 s.
-    monkeypatch.setattr("tap_voicegain.transcript_progress.LOG_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr("tap_voicegain.streams.progress.LOG_EVERY_SECONDS", 0.0)
     clock = FakeClock()
     calls = make_calls(12, seed=117)
     with (
@@ -605,11 +510,6 @@ def test_transcript_progress_lines_count_the_rate_limit_wait_so_far(
     assert max(waits) > 0  # and the progress lines said so while it ran
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 #15: a failure prints 2-3 ERROR lines",
-)
 def test_a_failure_prints_one_error_line(tmp_path: Path):
     with VoicegainSimulator(make_calls(10, seed=118), token=TOKEN) as sim:
         sim.inject("status", code=500, times=5)

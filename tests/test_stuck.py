@@ -79,7 +79,7 @@ def test_a_stuck_call_answered_404_is_kept_for_the_next_run_with_a_warning(caplo
     # One 404 may be a passing hiccup: given up only by the bound (give_up_after_hours).
     assert partition(second.last_state)["stuck_call_ids"] == [stuck]
     (warning,) = [r.getMessage() for r in caplog.records if f"callId {stuck} skipped" in r.getMessage()]
-    assert "GET /sa/call/{callId}: HTTP 404" in warning
+    assert f"GET /sa/call/{stuck}: HTTP 404" in warning
 
 
 def test_several_stuck_calls_in_a_row_are_all_stepped_over():

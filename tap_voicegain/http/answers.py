@@ -14,6 +14,8 @@ import math
 import typing as t
 from urllib.parse import parse_qsl, urlsplit
 
+from singer_sdk.exceptions import RetriableAPIError
+
 from tap_voicegain.errors import NotTheExportError
 from tap_voicegain.http.redact import redact
 
@@ -87,8 +89,8 @@ def describe_response(response: requests.Response, *, quote_body: bool = True) -
 
 def describe_failure(exc: BaseException) -> str:
     """One line for a failed attempt: the error answer, or the network error."""
-    if isinstance(exc, NotTheExportError):
-        return str(exc)
+    if isinstance(exc, (NotTheExportError, RetriableAPIError)):
+        return str(exc)  # composed already, with the body or without it
     response = getattr(exc, "response", None)
     if response is not None and getattr(response, "status_code", None):
         return describe_response(response)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_voicegain.errors import BadValue, UnknownLayout
+from tap_voicegain.errors import BadValue, ItemExtras, UnknownLayout
 from tap_voicegain.records.values import Converter, to_float, to_int, to_str
 
 Items = list[dict[str, t.Any]]
@@ -42,7 +42,8 @@ def object_list(
     """List of objects from a JSON array of objects, each field converted.
 
     Keys the items carry beyond ``fields`` are not dropped: the items read are
-    the column, and the raw list is kept in ``_extra`` (``UnknownLayout``).
+    the column, and each unknown key goes to ``_extra`` by its path, as
+    unknown fields do (``ItemExtras``).
     """
     if _empty(value):
         return None
@@ -50,14 +51,15 @@ def object_list(
         raise BadValue(expected)
     out = []
     known = {name for name, _ in fields}
-    more = False
-    for item in value:
+    extras: dict[str, object] = {}
+    for index, item in enumerate(value):
         if type(item) is not dict:
             raise BadValue(expected)
         out.append({name: conv(item.get(name)) for name, conv in fields})
-        more = more or not item.keys() <= known
-    if more:
-        raise UnknownLayout(f"{expected} with keys {', '.join(known)}", out)
+        for key in item.keys() - known:
+            extras[f"[{index}].{key}"] = item[key]
+    if extras:
+        raise ItemExtras(out, extras)
     return out
 
 

@@ -18,11 +18,12 @@ import collections
 import csv
 import io
 import logging
+import re
 import typing as t
 
 import msgspec
 
-from tap_voicegain.errors import BadValue, RecordError, UnknownLayout
+from tap_voicegain.errors import BadValue, ItemExtras, RecordError, UnknownLayout
 from tap_voicegain.records import layouts
 from tap_voicegain.records.fields import CALL_FIELDS, CALL_ID_MAX, EXTRA_FIELD, Field
 from tap_voicegain.records.typed import TypedTable, Unfit
@@ -45,6 +46,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark
+_PATH_INDEX = re.compile(r"\[[0-9]+\]")
 WARNINGS_PER_FIELD = 5  # per-call WARNINGs per field and run; then counted
 CONVERTERS: dict[str, Converter] = {
     "string": to_str,
@@ -302,6 +304,10 @@ class CallReader:
                 continue
             try:
                 record[field.name] = self._value(field, value, call_id, extra, kept)
+            except ItemExtras as items:
+                record[field.name] = items.partial
+                for path, item in items.extras.items():
+                    extra[f"{key}{path}"] = warehouse_safe(item)
             except BadValue as bad:
                 self.raw.misfit(call_id, key, value, bad)
                 record[field.name] = bad.partial
@@ -384,7 +390,8 @@ class CallReader:
         kept: dict[str, t.Any],
     ) -> dict[str, t.Any]:
         if extra:
-            self.unknown_fields.update(extra)
+            # Named once per run by the stream: "markers[].reason", not per item.
+            self.unknown_fields.update(_PATH_INDEX.sub("[]", key) for key in extra)
         if extra and self.keep_unknown:
             record[EXTRA_FIELD] = extra
         if kept:

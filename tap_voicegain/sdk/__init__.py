@@ -10,6 +10,9 @@ series those tests cover (:data:`COVERED_SDK_SERIES`).
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import typing as t
 from importlib import metadata
 
@@ -17,6 +20,7 @@ from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 
+from tap_voicegain import errors
 from tap_voicegain.sdk import envconfig
 from tap_voicegain.sdk.output import BufferedMsgSpecWriter
 
@@ -92,7 +96,16 @@ class RecordWriter:
         for stream_map in stream.stream_maps:
             if isinstance(stream_map, RemoveRecordTransform):
                 continue
-            out = stream_map.transform(record)
+            try:
+                out = stream_map.transform(record)
+            except Exception as exc:  # any error of a user's expression
+                maps = (stream.config.get("stream_maps") or {}).get(stream.name)
+                msg = (
+                    f"The stream map of '{stream.name}' failed on callId "
+                    f"{record.get('callId')}: {type(exc).__name__}: {exc}; stream_maps "
+                    f"for '{stream.name}': {json.dumps(maps, default=str)[:300]}"
+                )
+                raise errors.StreamMapError(msg) from None
             if out is not None:  # a filter map may drop it
                 yield stream_map.stream_alias, out
 
@@ -135,6 +148,31 @@ class StreamSeam:
     ) -> requests.Response:
         """One attempt at a page request, as the SDK sends it (auth, metric, checks)."""
         return super()._request(prepared_request, context)  # type: ignore[misc, no-any-return]
+
+
+class _NoSyncErrorLine(logging.Filter):
+    """Drops the SDK's "An unhandled error occurred while syncing" line.
+
+    The tap ends a failed run with one line that says what failed and what to
+    do (``tap.py``); the SDK's line before it only repeats that a stream failed.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "An unhandled error occurred while syncing '%s'"
+
+
+@contextlib.contextmanager
+def one_error_line(streams: Iterable[Stream]) -> Iterator[None]:
+    """While the run lasts, a failure is one line, not the SDK's and the tap's."""
+    quiet = _NoSyncErrorLine()
+    loggers = [stream.logger for stream in streams]
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 def write_state(stream: Stream) -> None:

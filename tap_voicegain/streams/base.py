@@ -248,17 +248,21 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         accept: Callable[[requests.Response], bool],
         *,
         per_call: bool = True,
+        shown: str | None = None,
     ) -> requests.Response:
         """A request about one call, with the stream's auth, pacing and retries.
 
         ``accept``: answers that are the caller's to read (a 404, a 400 "not
         ready"); other errors are retried or raised. ``per_call=False``: a look
-        at the call list, not counted as a request about one call.
+        at the call list, not counted as a request about one call. ``shown``:
+        the path errors name (default: ``endpoint``).
 
         Raises:
             CallRequestError: the request failed for good (a status, or retries
                 exhausted): that call's failure, not the run's.
         """
+
+        path = f"GET {shown or endpoint}"
 
         def attempt() -> requests.Response:
             request = self.build_prepared_request(
@@ -273,7 +277,7 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
             )
             sdk.request_metric(self, endpoint, response, {"project": self.project})
             if not accept(response):
-                self.check_status(response, one_call=True, path=f"GET {endpoint}")
+                self.check_status(response, one_call=True, path=path)
             return response
 
         try:
@@ -282,7 +286,7 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
             cause = exc.__cause__
             status = getattr(getattr(cause, "response", None), "status_code", None)
             why = f"HTTP {status} after retries" if status else "no answer after retries"
-            raise errors.CallRequestError(why, status, f"GET {endpoint}") from None
+            raise errors.CallRequestError(why, status, path) from None
 
     def on_request_sent(self) -> None:
         """A request about one call is about to go (every attempt counts)."""

@@ -93,7 +93,6 @@ class Progress:
         rate = self.calls / elapsed
         fields: dict[str, t.Any] = {
             "project": self.project,
-            "pass": self.label,
             "page": self.pages,
             "calls": self.calls,
             "records": self.records,
@@ -158,6 +157,7 @@ class Progress:
         del fields["page"]
         fields.update(
             {
+                "pass": self.label,
                 "pages": self.pages,
                 "retries": self.retries,
                 "rate_limit_waits": self.rate_limit_waits,
@@ -197,8 +197,9 @@ class Progress:
         bookmark = (
             f"; bookmark {self.start} -> {self.bookmark}" if self.label != "refresh" else ""
         )
-        # Calls left behind are worth a look: the line is a WARNING then.
-        level = logging.WARNING if self.failed or self.stepped_over else logging.INFO
+        # Calls stepped over are named here only: the line is a WARNING then.
+        # (A call whose request failed had its own WARNING.)
+        level = logging.WARNING if self.stepped_over else logging.INFO
         logger.log(
             level,
             "Project %s: %s%s%s; ended because %s",
@@ -221,9 +222,7 @@ class Progress:
     def _failed_text(self) -> str:
         if not self.failed:
             return ""
-        shown = ", ".join(map(str, self.failed[:STEPPED_SHOWN]))
-        more = f" and {len(self.failed) - STEPPED_SHOWN} more" if len(self.failed) > STEPPED_SHOWN else ""
-        return f", {len(self.failed)} skipped for this run as their request failed ({shown}{more}; remembered)"
+        return f", {len(self.failed)} skipped for this run as their request failed (remembered)"
 
     def _stepped_text(self) -> str:
         if not self.stepped_over:

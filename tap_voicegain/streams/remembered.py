@@ -97,7 +97,7 @@ class Remembered:
         call = self.stream.fetch_call(call_id)
         if call is None:
             raise errors.CallRequestError(
-                "HTTP 404 (gone from the API?)", 404, "GET /sa/call/{callId}"
+                "HTTP 404 (gone from the API?)", 404, f"GET /sa/call/{call_id}"
             )
         phase = call.get("progressPhase")
         if phase not in FINISHED_PHASES:
@@ -142,6 +142,7 @@ class Remembered:
     def failed(self, call_id: int, exc: errors.CallRequestError) -> None:
         """A call met by a pass whose own request failed: remember it, go on."""
         self.partition.remember(call_id, str(exc))
+        self.partition.attempt(call_id, str(exc))  # this run's attempt failed
         self.run.progress.failed.append(call_id)
         self.stream.logger.warning(
             "Project %s: callId %d skipped for this run (%s); remembered and asked "

@@ -292,7 +292,8 @@ class CallListStream(VoicegainStream):
         progress = run.progress
         if follow is None:
             progress.ended_because = (
-                "a short page (not checked what follows: the rate limit window is spent)"
+                "a short page; what follows was not checked (rate limit): the window "
+                "is spent, and the next run looks"
                 if self._diagnosis_waits()
                 else "a short page (no more calls, or a call still processing)"
             )
@@ -395,12 +396,13 @@ class CallListStream(VoicegainStream):
             CallRequestError: the request failed, or the answer is not that call.
         """
         params = {"inclSegments": "true"} if self.incl_segments else {}
-        path = "GET /sa/call/{callId}"
+        path = f"GET /sa/call/{call_id}"
         response = self.send_one(
             f"{self.url_base}/sa/call/{call_id}",
             params,
             "/sa/call/{callId}",
             lambda r: r.status_code == 404,  # noqa: PLR2004
+            shown=path[4:],
         )
         if response.status_code == 404:  # noqa: PLR2004
             return None
