@@ -42,6 +42,18 @@ CALLS_PATH = "/sa/call"
 # RFC 3339 requires the offset; without it the API reads the project's zone.
 _UTC_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}:\d{2})\Z")
 _RFC3339_EXAMPLE = "an RFC 3339 date-time such as 2024-05-12T00:00:00Z"
+# API (voicegain-speech 1.142.0): recomputePhase and period values.
+RECOMPUTE_PHASES = ("requested", "queued", "processing", "completed", "error")
+PERIODS = (
+    "today",
+    "last24hours",
+    "thisWeek",
+    "last7days",
+    "thisMonth",
+    "last30days",
+    "thisYear",
+    "last365days",
+)
 
 
 def _setting(
@@ -194,6 +206,48 @@ class Settings:
         "Queue ids",
         "Only calls of these queues (sent as queueId).",
     )
+    direction: str | None = _setting(
+        None,
+        th.StringType(allowed_values=["inbound", "outbound"]),
+        "Direction",
+        "Only inbound or only outbound calls (sent as direction).",
+    )
+    internal_endpoints: list[str] | None = _setting(
+        None,
+        th.ArrayType(th.StringType),
+        "Internal endpoints",
+        "Only calls of these internal endpoints: DNIS of inbound calls, caller id "
+        "of outbound ones (sent as internalEndpoint).",
+    )
+    user_group_ids: list[str] | None = _setting(
+        None,
+        th.ArrayType(th.StringType),
+        "User group ids",
+        "Only calls of agents in these user groups, e.g. teams (sent as "
+        "userGroupIds).",
+    )
+    voicemail: bool | None = _setting(
+        None,
+        th.BooleanType,
+        "Voicemail",
+        "true: only calls with a voicemail; false: only calls without one; unset: "
+        "all calls (sent as voicemail).",
+    )
+    recompute_phases: list[str] | None = _setting(
+        None,
+        th.ArrayType(th.StringType(allowed_values=list(RECOMPUTE_PHASES))),
+        "Recompute phases",
+        "Only calls whose recompute is in one of these phases: requested, "
+        "queued, processing, completed, error (sent as recomputePhase).",
+    )
+    period: str | None = _setting(
+        None,
+        th.StringType(allowed_values=list(PERIODS)),
+        "Period",
+        "Only calls of a recent period: today, last24hours, thisWeek, last7days, "
+        "thisMonth, last30days, thisYear or last365days (sent as period; with "
+        "from_time/to_time, the calls in both).",
+    )
     csv_timezone: str = _setting(
         "UTC",
         th.StringType,
@@ -314,6 +368,21 @@ class Settings:
         ):
             if values:
                 params[param] = list(values)  # repeated keys, as in the guide
+        # The newer filters, as the vendor's client sends them: lists joined
+        # by commas (its collection_format "csv"), booleans as true/false.
+        for values, param in (
+            (self.internal_endpoints, "internalEndpoint"),
+            (self.user_group_ids, "userGroupIds"),
+            (self.recompute_phases, "recomputePhase"),
+        ):
+            if values:
+                params[param] = ",".join(values)
+        if self.direction:
+            params["direction"] = self.direction
+        if self.voicemail is not None:
+            params["voicemail"] = "true" if self.voicemail else "false"
+        if self.period:
+            params["period"] = self.period
         return params
 
 
@@ -695,6 +764,12 @@ def check_config(
             f"csv_timezone: {settings.csv_timezone!r} is not an IANA time zone name "
             "such as UTC or America/Chicago",
         )
+    for name in ("internal_endpoints", "user_group_ids"):
+        values = config.get(name) or []
+        if isinstance(values, list) and any("," in str(v) for v in values):
+            errors.append(
+                f"{name}: an item holds a comma, which the API reads as a separator"
+            )
     _check_api_url(settings, errors, warnings)
     _check_ca_bundle(config, errors)
     now = time.time() if now is None else now

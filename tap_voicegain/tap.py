@@ -23,7 +23,7 @@ from tap_voicegain.http.ratelimit import RateLimits
 from tap_voicegain.http.redact import Redaction, held, redact
 from tap_voicegain.sdk.batching import batch_config_of
 from tap_voicegain.sdk.output import BufferedMsgSpecWriter
-from tap_voicegain.streams.calls import CallsStream
+from tap_voicegain.streams.calls import CallSegmentsStream, CallsStream
 from tap_voicegain.streams.transcripts import TranscriptsStream
 from tap_voicegain.streams.walk import CallListStream
 
@@ -280,11 +280,15 @@ class TapVoicegain(sdk.TapSeam, Tap):
 
     @override
     def discover_streams(self) -> t.Sequence[Stream]:
-        """``calls``; ``transcripts`` is selected only on request."""
+        """``calls``; ``call_segments`` and ``transcripts`` only on request."""
         return [stream(self) for stream in STREAMS]
 
 
-STREAMS: tuple[type[CallListStream], ...] = (CallsStream, TranscriptsStream)
+STREAMS: tuple[type[CallListStream], ...] = (
+    CallsStream,
+    CallSegmentsStream,
+    TranscriptsStream,
+)
 
 
 def check_catalog(text: str, source: str) -> None:

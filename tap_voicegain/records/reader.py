@@ -36,7 +36,6 @@ from tap_voicegain.records.values import (
     to_float,
     to_int,
     to_object,
-    to_object_list,
     to_str,
     to_str_list,
     warehouse_safe,
@@ -60,7 +59,6 @@ CONVERTERS: dict[str, Converter] = {
     "dtmf": layouts.to_dtmf_events,
     "sentiments": layouts.to_sentiments,
     "object": to_object,
-    "objects": to_object_list,
 }
 
 

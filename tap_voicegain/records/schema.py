@@ -6,7 +6,13 @@ import typing as t
 
 from singer_sdk import typing as th
 
-from tap_voicegain.records.fields import CALL_FIELDS, Field
+from tap_voicegain.records.fields import (
+    CALL_FIELDS,
+    EXTRA_FIELD,
+    PROJECT_FIELD,
+    SEGMENT_FIELDS,
+    Field,
+)
 
 if t.TYPE_CHECKING:
     from tap_voicegain.records.fields import Kind
@@ -45,14 +51,16 @@ KIND_TYPES: dict[Kind, th.JSONTypeHelper[t.Any]] = {
         ("trend", th.NumberType()),
     ),
     "object": OPEN_OBJECT,
-    "objects": th.ArrayType(OPEN_OBJECT),
 }
 
 
 def _property(field: Field, required: frozenset[str]) -> th.Property[t.Any]:
     if field.kind == "rows":
         kind: th.JSONTypeHelper[t.Any] = th.ArrayType(
-            th.ObjectType(*(_property(sub, frozenset()) for sub in field.sub))
+            th.ObjectType(
+                *(_property(sub, frozenset()) for sub in field.sub),
+                th.Property("_extra", OPEN_OBJECT),
+            )
         )
     elif field.kind == "nested":
         kind = th.ObjectType(
@@ -82,3 +90,17 @@ def schema_of(
 def calls_schema() -> dict[str, t.Any]:
     """Return the JSON schema of the ``calls`` stream."""
     return schema_of(CALL_FIELDS)
+
+
+# A segment record: the call's key, the segment, what did not fit, the project.
+SEGMENT_RECORD = (
+    Field("contextId", "string", description="Voicegain project (context) id."),
+    Field("callId", "integer", description="The call of the segment."),
+    *SEGMENT_FIELDS,
+    *(field for field in CALL_FIELDS if field.name in {EXTRA_FIELD, PROJECT_FIELD}),
+)
+
+
+def segments_schema() -> dict[str, t.Any]:
+    """Return the JSON schema of the ``call_segments`` stream."""
+    return schema_of(SEGMENT_RECORD, required=("callId", "segmentSeq"))

@@ -67,7 +67,6 @@ _TYPES: dict[str, t.Any] = {
     "dtmf": list[_Dtmf],
     "sentiments": list[_Sentiment],
     "object": dict[str, t.Any],
-    "objects": list[dict[str, t.Any]],
 }
 _ITEMS = frozenset({"markers", "words", "dtmf", "sentiments"})
 

@@ -327,13 +327,3 @@ def to_object(value: t.Any) -> dict[str, t.Any] | None:  # noqa: ANN401
         msg = "a JSON object"
         raise BadValue(msg)
     return t.cast("dict[str, t.Any]", value)
-
-
-def to_object_list(value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
-    """A JSON array of objects kept as it is."""
-    if value is None:
-        return None
-    if type(value) is not list or any(type(item) is not dict for item in value):
-        msg = "a list of JSON objects"
-        raise BadValue(msg)
-    return list(value)
