@@ -278,7 +278,8 @@ def test_a_passing_non_export_200_is_retried_like_a_5xx(reading, kind, caplog):
 
 
 @pytest.mark.parametrize(
-    ("kind", "shown"), [("maintenance", "html"), ("error_object", "json object")]
+    ("kind", "shown"),
+    [("maintenance", "html"), ("error_object", r"json (object|dict)")],
 )
 def test_a_lasting_non_export_200_fails_the_run_naming_it(kind, shown):
     with simulator(make_calls(50, seed=191), "honoured") as sim:
@@ -286,7 +287,7 @@ def test_a_lasting_non_export_200_fails_the_run_naming_it(kind, shown):
         run = run_tap(config_for(sim, per_page=20), expect_error=True)
         asked = len(list_requests(sim.requests))
     text = str(run.error).lower()
-    assert shown in text  # what came instead of the export
+    assert re.search(shown, text)  # what came instead of the export
     assert "/sa/call" in text  # the request
     assert asked == FAST_RETRIES["max_retries"] + 1  # retried like a 5xx
 
