@@ -145,6 +145,27 @@ def test_a_call_stuck_for_days_is_stepped_over_named_and_emitted_once_done(
     assert sorted(everything) == ids(calls)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="tap bug: the refresh pass re-emits a remembered call that is still "
+    "processing (progressPhase PROCESSING), before it finishes",
+)
+def test_the_refresh_leaves_a_remembered_call_alone_until_it_finishes(reading):
+    calls = make_calls(80, seed=200, start=ago(days=3), processing_at=[30])
+    blocked = int(calls[30]["callId"])
+    with simulator(calls, reading) as sim:
+        config = config_for(sim, per_page=25, refresh_window_days=7)
+        first = run_tap(config)
+        second = run_tap(config, first.last_state)  # still processing
+        sim.set_phase(blocked, "DONE")
+        third = run_tap(config, second.last_state)
+    assert blocked not in emitted(first)
+    assert stuck(second.last_state) == [blocked]
+    assert blocked not in emitted(second)
+    assert emitted(third).count(blocked) == 1
+    assert record_of(third, blocked)["progressPhase"] == "DONE"
+
+
 @pytest.mark.parametrize(
     "reading",
     [
@@ -231,11 +252,14 @@ def test_an_empty_list_in_any_form_ends_the_run_cleanly(reading, style):
         assert bookmark(later.last_state) == ids(calls)[-1]
 
 
-@pytest.mark.parametrize("style", EMPTY_ANSWERS)
-def test_an_empty_list_in_any_form_exports_nothing_twice(reading, style):
+@pytest.mark.parametrize(
+    ("style", "fmt"),
+    [*((style, "json") for style in EMPTY_ANSWERS), ("204", "csv"), ("empty", "csv")],
+)
+def test_an_empty_list_in_any_form_exports_nothing_twice(reading, style, fmt):
     calls = make_calls(160, seed=188)
     with simulator(calls, reading, empty_answer=style) as sim:
-        config = config_for(sim, per_page=40)
+        config = config_for(sim, per_page=40, format=fmt)
         first = run_tap(config)
         second = run_tap(config, first.last_state)
     assert emitted(first) == ids(calls)
