@@ -335,10 +335,13 @@ def test_a_lasting_non_export_200_names_its_status_and_content_type(kind):
 # --- 7. the 11 phases ---
 
 
+@pytest.mark.parametrize("age", ["recent", "old"])
 @pytest.mark.parametrize("phase", FINISHED)
-def test_a_finished_phase_is_emitted_once_and_never_fetched_again(reading, phase):
-    # Recent calls: a STOPPED one is emitted because it is STOPPED, not old.
-    calls = make_calls(60, seed=193, start=ago(hours=6), phases={20: phase})
+def test_a_finished_phase_is_emitted_once_and_never_fetched_again(reading, phase, age):
+    # Recent: a STOPPED call is emitted because it is STOPPED, not because it is
+    # old; old: it is not stepped over and remembered (then fetched every run).
+    start = ago(hours=6) if age == "recent" else ago(days=10)
+    calls = make_calls(60, seed=193, start=start, phases={20: phase})
     done = int(calls[20]["callId"])
     with simulator(calls, reading) as sim:
         config = config_for(sim, per_page=25)
