@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import signal
+import threading
 import typing as t
 
 from singer_sdk import Tap
@@ -78,6 +79,12 @@ class TapVoicegain(sdk.TapSeam, Tap):
             tap_state.check_object(given)  # raises, naming what it is
         self._stopping = False
         self.redaction = Redaction(self)
+        # The SDK installs its signal handlers here; the run puts these back.
+        self._handlers = {
+            number: signal.getsignal(number)
+            for number in (signal.SIGINT, signal.SIGTERM)
+            if threading.current_thread() is threading.main_thread()
+        }
         super().__init__(*args, **kwargs)
 
     @functools.cached_property
@@ -186,7 +193,7 @@ class TapVoicegain(sdk.TapSeam, Tap):
             writer = self.message_writer
             if isinstance(writer, BufferedMsgSpecWriter):
                 writer.flush()
-            self.redaction.stop()
+            self._end_of_run()
         failed = [
             f"{stream.name} of project '{project}': {why}"
             for stream in self.streams.values()
@@ -196,6 +203,14 @@ class TapVoicegain(sdk.TapSeam, Tap):
         if failed:
             msg = f"{len(failed)} project pass(es) failed: " + "; ".join(failed)
             raise errors.ProjectsFailedError(msg)
+
+    def _end_of_run(self) -> None:
+        """Leave the process as the run found it (a host may run the tap again)."""
+        self.redaction.stop()
+        for stream in self.streams.values():
+            stream.requests_session.close()  # type: ignore[attr-defined]
+        for number, handler in self._handlers.items():
+            signal.signal(number, handler)
 
     @override
     def on_signal(self, signum: int) -> None:

@@ -239,3 +239,8 @@ def east_and_west(
             **settings,
         }
         yield sim, config
+
+
+def calls_entry(catalog: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The catalog entry of the ``calls`` stream (the SDK orders streams by name)."""
+    return next(s for s in catalog["streams"] if s["tap_stream_id"] == "calls")

@@ -145,11 +145,6 @@ def test_a_call_stuck_for_days_is_stepped_over_named_and_emitted_once_done(
     assert sorted(everything) == ids(calls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tap bug: the refresh pass re-emits a remembered call that is still "
-    "processing (progressPhase PROCESSING), before it finishes",
-)
 def test_the_refresh_leaves_a_remembered_call_alone_until_it_finishes(reading):
     calls = make_calls(80, seed=200, start=ago(days=3), processing_at=[30])
     blocked = int(calls[30]["callId"])
@@ -170,15 +165,7 @@ def test_the_refresh_leaves_a_remembered_call_alone_until_it_finishes(reading):
     "reading",
     [
         "honoured",
-        pytest.param(
-            "ignored",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="tap bug: with afterCallId ignored, the call after a short "
-                "page is looked for in the newest 10 pages only (FALLBACK_PAGES x "
-                "per_page); a stuck call further back blocks the export, unnamed",
-            ),
-        ),
+        "ignored",
     ],
 )
 def test_a_stuck_call_far_behind_the_newest_calls_is_stepped_over(reading, caplog):
@@ -209,16 +196,7 @@ def test_a_capped_page_size_still_exports_every_call_in_one_run(reading):
     "reading",
     [
         "honoured",
-        pytest.param(
-            "ignored",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="tap bug: with afterCallId ignored and per_page capped, the "
-                "look after a short page reads one capped page of the newest calls as "
-                "all of them, finds a DONE call and ends 'finished since (next run)': "
-                "the stuck call blocks every run",
-            ),
-        ),
+        "ignored",
     ],
 )
 def test_a_stuck_call_behind_a_capped_page_size_is_stepped_over(reading):
@@ -316,12 +294,6 @@ def test_a_lasting_non_export_200_fails_the_run_naming_it(kind, shown):
     assert asked == FAST_RETRIES["max_retries"] + 1  # retried like a 5xx
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tap bug: the error of a lasting non-export 200 names neither the status "
-    "(200) nor, for a JSON object, the Content-Type (design.md: status, content "
-    "type, request path)",
-)
 @pytest.mark.parametrize("kind", NOT_THE_EXPORT)
 def test_a_lasting_non_export_200_names_its_status_and_content_type(kind):
     with simulator(make_calls(50, seed=192), "honoured") as sim:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tap_voicegain.errors import ProjectsFailedError
-from tests.helpers import FAST_RETRIES, bookmark, run_tap
+from tests.helpers import FAST_RETRIES, bookmark, run_tap, calls_entry
 from tests.oracle import exported
 from voicegain_sim import VoicegainSimulator, make_calls
 
@@ -143,7 +143,7 @@ def test_a_catalog_discovered_with_one_token_keeps_contextid_in_the_key(
     sim, _, _ = two_projects
     single = {"api_url": sim.url, "jwt_token": "tok-sales"}
     catalog = TapVoicegain(config=single).catalog_dict
-    assert list(catalog["streams"][0]["key_properties"]) == ["callId"]
+    assert list(calls_entry(catalog)["key_properties"]) == ["callId"]
     config = {
         "api_url": sim.url,
         "projects": [
@@ -242,7 +242,7 @@ def test_batch_files_hold_what_the_schema_says_maps_and_selection_applied(
     from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
 
     catalog = TapVoicegain(config=config).catalog_dict
-    for entry in catalog["streams"][0]["metadata"]:
+    for entry in calls_entry(catalog)["metadata"]:
         if entry["breadcrumb"] == ["properties", "agent"]:
             entry["metadata"]["selected"] = False
     batch_settings = {

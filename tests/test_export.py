@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import TOKEN, bookmark, run_tap, state_with_bookmark
+from tests.helpers import TOKEN, bookmark, run_tap, state_with_bookmark, calls_entry
 from tests.oracle import GUIDE_FIELDS, expected_guide_fields, exported
 from voicegain_sim import VoicegainSimulator, make_calls
 
@@ -317,7 +317,7 @@ def test_deselected_columns_are_not_emitted(sim, config):
     from tap_voicegain.tap import TapVoicegain  # noqa: PLC0415
 
     catalog = TapVoicegain(config=config).catalog_dict
-    for entry in catalog["streams"][0]["metadata"]:
+    for entry in calls_entry(catalog)["metadata"]:
         if entry["breadcrumb"] == ["properties", "reviewNotes"]:
             entry["metadata"]["selected"] = False
     run = run_tap(config, catalog=catalog)

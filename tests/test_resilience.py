@@ -178,7 +178,7 @@ def test_a_200_with_the_wrong_body_names_the_page_and_keeps_state_honest(
     ("fault", "fmt", "says"),
     [
         ("html", "json", "an HTML page"),
-        ("non_array", "json", "a JSON object instead of JSON"),
+        ("non_array", "json", "HTTP 200 with a JSON object"),
         ("html", "csv", "an HTML page"),
     ],
 )

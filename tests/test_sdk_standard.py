@@ -3,8 +3,8 @@
 Two of them cannot fail for this tap (final state keys, primary-key uniqueness
 on what the runner keeps); test_export.py has our own checks for those.
 
-Both streams are selected: the suite's schema checks read the selection of a
-fresh tap, and ``transcripts`` is not selected by default.
+Every stream is selected: the suite's schema checks read the selection of a
+fresh tap, and ``call_segments`` and ``transcripts`` are not selected by default.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ PORT = _free_port()
 
 @pytest.fixture(scope="module", autouse=True)
 def simulator() -> Iterator[VoicegainSimulator]:
-    with VoicegainSimulator(make_calls(120, seed=31), token=TOKEN, port=PORT) as sim:
+    with VoicegainSimulator(
+        make_calls(120, seed=31), token=TOKEN, port=PORT, segments=True
+    ) as sim:
         yield sim
 
 
@@ -45,5 +47,5 @@ CONFIG = {"jwt_token": TOKEN, "api_url": f"http://127.0.0.1:{PORT}/v1", "per_pag
 TestTapVoicegain = get_tap_test_class(
     TapVoicegain,
     config=CONFIG,
-    catalog=catalog(CONFIG, "calls", "transcripts"),
+    catalog=catalog(CONFIG, "calls", "call_segments", "transcripts"),
 )

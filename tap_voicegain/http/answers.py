@@ -106,10 +106,15 @@ def not_the_export(response: requests.Response, fmt: str) -> str | None:
     head = response.content[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     kind = (response.headers.get("Content-Type") or "").lower()
     if "html" in kind or head[:1] == b"<":
-        return f"an HTML page ({content_type(response)}) instead of {fmt.upper()}"
-    if head[:1] == b"{":
-        return f"a JSON object instead of {fmt.upper()}: {api_message(response)}"
-    return None
+        what = "an HTML page"
+    elif head[:1] == b"{":
+        what = f"a JSON object ({api_message(response)})"
+    else:
+        return None
+    return (
+        f"HTTP {response.status_code} with {what}, Content-Type "
+        f"{content_type(response)}, instead of {fmt.upper()}"
+    )
 
 
 def retry_after_seconds(response: requests.Response | None) -> float | None:

@@ -29,8 +29,11 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     import requests
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams import RESTStream, Stream
+
+__all__ = ["BaseBatchFileEncoding", "BatchConfig", "RecordWriter", "StreamSeam"]
 
 # SDK releases whose RECORD and STATE messages the golden test compares with
 # the SDK's own path (tests/test_record_writer.py).

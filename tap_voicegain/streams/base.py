@@ -26,11 +26,11 @@ if t.TYPE_CHECKING:
 
     from backoff.types import Details
     from singer_sdk import Tap
-    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
 
     from tap_voicegain.http.ratelimit import RateLimiter
+    from tap_voicegain.sdk import BaseBatchFileEncoding, BatchConfig
 
 # Answers worth another attempt besides 5xx: a timeout, too many requests.
 RETRIED_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS})

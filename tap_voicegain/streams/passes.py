@@ -78,7 +78,7 @@ class ExportPass:
         """Query parameters of the next request."""
         return {"consecutive": "true", "afterCallId": self.cursor.after, "page": 1}
 
-    def keep(self, call_id: int) -> bool:  # noqa: ARG002
+    def keep(self, call: dict[str, t.Any]) -> bool:  # noqa: ARG002
         """Every call of an export page is emitted."""
         return True
 
@@ -129,15 +129,19 @@ class RefreshPass:
             "page": self.cursor.page,
         }
 
-    def keep(self, call_id: int) -> bool:
-        """A call exported before this run, seen for the first time in this pass."""
+    def keep(self, call: dict[str, t.Any]) -> bool:
+        """A finished call exported before this run, met first in this pass.
+
+        Not a call remembered as unfinished: a later run emits it once done.
+        """
+        call_id = call["callId"]
         if call_id <= self.cursor.after:
             return False  # a repeat: the offsets shifted
         self.cursor.after = call_id
         if call_id > self.bookmark:
             self.passed_bookmark = True
             return False
-        return call_id not in self.skip
+        return call_id not in self.skip and call.get("progressPhase") in FINISHED_PHASES
 
     def take(self, calls: list[int]) -> None:
         """Count a page; a short first page is the API's page size (offsets)."""

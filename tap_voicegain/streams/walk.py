@@ -41,9 +41,10 @@ if t.TYPE_CHECKING:
 
 # Calls stepped over in one run of one project; the next run goes on.
 MAX_STEPS_PER_RUN = 100
-# Pages of the newest calls read to find the call after the bookmark, when the
-# API does not honour afterCallId without consecutive=true.
-FALLBACK_PAGES = 10
+# Requests at most to find the call after the bookmark by page offsets, when
+# the API does not honour afterCallId without consecutive=true (40: a list of
+# about 2**20 pages).
+SEARCH_REQUESTS = 40
 # A last "what follows" request is not worth waiting this long for the rate limit.
 DIAGNOSIS_WAIT_MAX = 5.0
 Records = list[dict[str, t.Any]]
@@ -185,7 +186,8 @@ class CallListStream(VoicegainStream):
                 since,
             )
             return
-        current = RefreshPass(run.started_at, since, self.settings.per_page, run.late)
+        skip = run.late | set(run.partition.remembered())
+        current = RefreshPass(run.started_at, since, self.settings.per_page, skip)
         run.progress = progress = self._progress(run, "refresh", 0)
         try:
             if (yield from self._read(current, run)):
@@ -366,17 +368,54 @@ class CallListStream(VoicegainStream):
                 "after %d are found among the newest calls instead",
                 last,
             )
-        after: Records = []
-        per_page = self.settings.per_page
-        for page in range(1, FALLBACK_PAGES + 1):
-            params = {**base, "sort_by": "documentId", "sort_dir": "desc"}
-            found = self._list(run, {**params, "page": page, "per_page": per_page})
+        return self._first_after(last, run, base)
+
+    def _first_after(
+        self, last: int, run: ProjectRun, base: dict[str, t.Any]
+    ) -> Records | None:
+        """The first call after ``last``, found with documented parameters only.
+
+        The list sorted by documentId (= callId) is searched by page offsets:
+        pages 1, 2, 4, ... until one reaches past ``last``, then halved down to
+        the first such page (a few requests for a list of any length). A first
+        page shorter than asked is the API's page size, so offsets agree.
+        """
+        params = {**base, "sort_by": "documentId", "sort_dir": "asc"}
+        per_page = run.full
+        pages: dict[int, Records] = {}
+
+        def page(number: int) -> Records | None:
+            nonlocal per_page
+            if number not in pages:
+                found = self._list(run, {**params, "page": number, "per_page": per_page})
+                if found is None:
+                    return None
+                if number == 1 and 0 < len(found) < per_page:
+                    per_page = len(found)  # offsets now count in the API's pages
+                pages[number] = found
+            return pages[number]
+
+        low, high = 0, 1  # every call of page `low` is at most `last`
+        for _ in range(SEARCH_REQUESTS):
+            found = page(high)
             if found is None:
                 return None
-            after += [call for call in found if call["callId"] > last]
-            if len(found) < per_page or any(call["callId"] <= last for call in found):
-                return [min(after, key=lambda call: call["callId"])] if after else []
-        return None
+            if not found or found[-1]["callId"] > last:
+                break
+            low, high = high, high * 2
+        else:
+            return None
+        while high - low > 1 and len(pages) < SEARCH_REQUESTS:
+            middle = (low + high) // 2
+            found = page(middle)
+            if found is None:
+                return None
+            if not found or found[-1]["callId"] > last:
+                high = middle
+            else:
+                low = middle
+        after = [call for call in pages[high] if call["callId"] > last]
+        return [min(after, key=lambda call: call["callId"])] if after else []
 
     def _list(self, run: ProjectRun, params: dict[str, t.Any]) -> Records | None:
         """One request of the call list outside the passes; None if it failed."""
@@ -476,7 +515,7 @@ class CallListStream(VoicegainStream):
         progress.page_done(len(page), int(remaining) if remaining.isdigit() else None)
         self.record_writer.extracted_at = dt.datetime.now(dt.timezone.utc)
         for record in page:
-            if current.keep(record["callId"]):
+            if current.keep(record):
                 yield record
         self.save()  # a STATE after every page, not only every 10,000 records
         if self.reports_call_fields:
