@@ -62,7 +62,7 @@ VARIANTS = {
     # plugins, which then write their bytecode on their first run.
     "runtime-bytecode": "meltano.yml env: PYTHONDONTWRITEBYTECODE '' (plugins write)",
     # (b) pip_url without -e: Meltano then reuses its cached catalog.
-    "cached-catalog": "extractor pip_url '.' instead of '-e .' (catalog cached)",
+    "cached-catalog": "extractor pip_url without its '-e' (catalog then cached)",
     # (c) target-postgres loads each batch with COPY instead of INSERT.
     "use-copy": "target-postgres use_copy: true",
 }
@@ -175,8 +175,8 @@ class MeltanoProject:
                 ],
                 check=True,
             )
-        if "cached-catalog" in self.variants:
-            tap["pip_url"] = "."
+        if "cached-catalog" in self.variants:  # the rest (constraints) stays
+            tap["pip_url"] = str(tap["pip_url"]).removeprefix("-e ").lstrip()
         if "use-copy" in self.variants:
             postgres.setdefault("config", {})["use_copy"] = True
         path.write_text(yaml.safe_dump(project, sort_keys=False))

@@ -378,8 +378,9 @@ def _ratio(mine: list[Outcome], theirs: list[Outcome]) -> str:
 def render(table: Table) -> list[str]:
     """The table: each contender's wall, CPU, RSS, first request, paired ratios."""
     lines = [table.title, f"({table.load_start} at start, {table.load_end} at end)"]
+    width = max(len(label) for label in table.outcomes) + 2
     header = (
-        f"{'contender':<34}{'wall s':>7}{'min-max':>13}{'CPU s':>7}{'RSS MB':>8}"
+        f"{'contender':<{width}}{'wall s':>7}{'min-max':>13}{'CPU s':>7}{'RSS MB':>8}"
         f"{'1st req s':>10}{'wall / dlt':>21}{'wall / ours':>21}"
     )
     lines.append(header)
@@ -394,7 +395,7 @@ def render(table: Table) -> list[str]:
         versus_dlt = _ratio(outcomes, dlt) if dlt and label != "dlt" else "-"
         versus_ours = _ratio(outcomes, ours) if label != "ours" else "-"
         lines.append(
-            f"{label:<34}{statistics.median(walls):>7.2f}"
+            f"{label:<{width}}{statistics.median(walls):>7.2f}"
             f"{f'{min(walls):.2f}-{max(walls):.2f}':>13}{cpu:>7.2f}"
             f"{report.mb(rss):>8.0f}{first:>10}{versus_dlt:>21}{versus_ours:>21}"
         )

@@ -85,7 +85,11 @@ class Process(t.NamedTuple):
 
 
 def processes(trace: Path) -> list[Process]:
-    """The successful execve of each process in a strace log, with its exit."""
+    """The first successful execve of each process in a strace log, with its exit.
+
+    The first: a venv script whose shebang is too long for the kernel starts
+    under /bin/sh, which execs the venv's python in the same process.
+    """
     started: dict[str, tuple[str, str, float]] = {}
     ended: dict[str, float] = {}
     pending: dict[str, tuple[str, str, float]] = {}
@@ -100,12 +104,12 @@ def processes(trace: Path) -> list[Process]:
                 continue
             entry = (found.group(1), found.group(2), stamp)
             if call.endswith("= 0"):
-                started[pid] = entry
+                started.setdefault(pid, entry)
             elif "<unfinished" in call:
                 pending[pid] = entry
         elif call.startswith("<... execve resumed>") and call.endswith("= 0"):
             if pid in pending:
-                started[pid] = pending.pop(pid)
+                started.setdefault(pid, pending.pop(pid))
         elif call.startswith("exit_group("):
             ended[pid] = stamp
     return [
@@ -173,6 +177,7 @@ def median_phases(runs: list[dict[str, float]]) -> dict[str, float]:
 def ascii_bars(rows: dict[str, dict[str, float]], width: int = 60) -> list[str]:
     """One text bar per contender, one letter per phase, and a legend."""
     longest = max(sum(phases.values()) for phases in rows.values()) or 1.0
+    pad = max(len(label) for label in rows) + 2
     letters: dict[str, str] = {}
     lines = []
     for label, phases in rows.items():
@@ -180,7 +185,7 @@ def ascii_bars(rows: dict[str, dict[str, float]], width: int = 60) -> list[str]:
         for name, seconds in phases.items():
             letter = letters.setdefault(name, "MDbsrtezSXNLE"[len(letters) % 13])
             bar += letter * round(seconds / longest * width)
-        lines.append(f"  {label:<24}{bar} {sum(phases.values()):.2f} s")
+        lines.append(f"  {label:<{pad}}{bar} {sum(phases.values()):.2f} s")
     legend = ", ".join(f"{letter} {name}" for name, letter in letters.items())
     return [*lines, f"  ({legend})"]
 
