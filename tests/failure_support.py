@@ -22,7 +22,7 @@ import threading
 import typing as t
 
 from tap_voicegain.tap import TapVoicegain
-from tests.helpers import TapRun, tap_command, tap_env, write_json
+from tests.helpers import FAST_RETRIES, TapRun, tap_command, tap_env, write_json
 from tests.transcript_support import catalog
 
 if t.TYPE_CHECKING:
@@ -36,7 +36,7 @@ if t.TYPE_CHECKING:
 
 TOKEN = "failure-tests-token"  # the simulator's token, not a secret
 # One retry, in milliseconds: a lasting failure is given up on at once.
-ONE_RETRY = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 1}
+ONE_RETRY = {**FAST_RETRIES, "max_retries": 1}
 # Text an error body carries; it must never reach the log or the state.
 BODY_MARKER = "body-text-Zoe-7f3a"
 MARKED_BODY = json.dumps({"status": 0, "message": f"{BODY_MARKER} private words"})

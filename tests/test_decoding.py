@@ -12,6 +12,7 @@ from tests.conftest import TOKEN
 from tests.singer_output import run_tap
 from voicegain_sim import VoicegainSimulator, make_calls
 
+
 def read(body: bytes, content_type: str, wanted: str, **kwargs) -> list[dict]:
     """Records of a page's bytes; the Content-Type plays no part (UTF-8 always)."""
     assert content_type

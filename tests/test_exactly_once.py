@@ -12,8 +12,6 @@ import collections
 import datetime as dt
 import typing as t
 
-import pytest
-
 from tests.failure_support import ONE_RETRY, TOKEN, ids, ids_of, part, sync
 from voicegain_sim import VoicegainSimulator, make_calls
 

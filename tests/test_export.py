@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import TOKEN, bookmark, run_tap, state_with_bookmark, calls_entry
+from tests.helpers import TOKEN, bookmark, calls_entry, run_tap, state_with_bookmark
 from tests.oracle import GUIDE_FIELDS, expected_guide_fields, exported
 from voicegain_sim import VoicegainSimulator, make_calls
 

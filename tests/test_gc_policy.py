@@ -6,8 +6,7 @@ import gc
 
 from click.testing import CliRunner
 
-from tap_voicegain.tap import GC_GEN0_THRESHOLD
-from tap_voicegain.tap import TapVoicegain
+from tap_voicegain.tap import GC_GEN0_THRESHOLD, TapVoicegain
 from tests.helpers import run_tap, write_json
 
 

@@ -7,9 +7,9 @@ import logging
 import pytest
 
 from tap_voicegain.errors import BadValue
+from tap_voicegain.records.reader import CallReader
 from tap_voicegain.records.values import UTC, CsvTimeParser, to_datetime, utc_seconds
 from tap_voicegain.settings import parse_datetime
-from tap_voicegain.records.reader import CallReader
 
 
 def general_parser(value: str) -> str:

@@ -16,6 +16,7 @@ import requests
 
 from tap_voicegain.http import prefetch
 from tests.helpers import (
+    FAST_RETRIES,
     parse_messages,
     run_tap,
     start_tap,
@@ -26,7 +27,7 @@ from tests.helpers import (
 from tests.test_process import records_and_bookmark, resume_from_last_state
 from voicegain_sim import VoicegainSimulator, make_calls
 
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
+FAST = FAST_RETRIES
 
 
 def without_time(messages: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:

@@ -8,12 +8,11 @@ import typing as t
 from pathlib import Path
 
 import pytest
-
 from singer_sdk.streams.core import Stream
 
-from tap_voicegain.sdk import RecordWriter, StreamSeam, sdk_covered
 from tap_voicegain.records.fields import CALL_FIELDS as FIELDS
 from tap_voicegain.records.schema import calls_schema
+from tap_voicegain.sdk import RecordWriter, StreamSeam, sdk_covered
 from tests.singer_output import run_tap
 from voicegain_sim import VoicegainSimulator
 

@@ -15,10 +15,11 @@ import requests
 
 from tap_voicegain.http.answers import api_message
 from tap_voicegain.http.redact import Redaction, redact
+from tests.helpers import FAST_RETRIES
 from tests.tap_process import tap_command, tap_env, write_json
 from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 2}
+FAST = {**FAST_RETRIES, "max_retries": 2}
 TOKEN = make_jwt(account_id="acc-9", context_id="ctx-9", exp=int(time.time()) + 7200)
 SIGNATURE = TOKEN.split(".")[2]
 PASSWORD = "hunter2-correct-horse"

@@ -7,8 +7,8 @@ import typing as t
 
 import pytest
 
-from tap_voicegain.tap import TapVoicegain
 from tap_voicegain.records.transcripts import clock
+from tap_voicegain.tap import TapVoicegain
 from tests.helpers import east_and_west
 from tests.singer_output import run_tap
 from tests.transcript_support import (

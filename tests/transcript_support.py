@@ -5,9 +5,10 @@ from __future__ import annotations
 import typing as t
 
 from tap_voicegain.tap import TapVoicegain
+from tests.helpers import FAST_RETRIES
 from voicegain_sim import make_transcript
 
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
+FAST = FAST_RETRIES
 
 
 def catalog(config: dict[str, t.Any], *streams: str) -> dict[str, t.Any]:

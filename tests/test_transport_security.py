@@ -13,11 +13,12 @@ from tap_voicegain import errors
 from tap_voicegain.tap import TapVoicegain
 from tests.api_front import ApiFront
 from tests.conftest import TOKEN
+from tests.helpers import FAST_RETRIES
 from tests.oracle import exported
 from tests.singer_output import run_tap
 
 EDGE_HTTP = "http://10.137.16.7:31680/ascalon-web-api"  # never contacted
-FAST = {"retry_wait_base": 0.01, "retry_wait_max": 0.05, "max_retries": 3}
+FAST = FAST_RETRIES
 
 
 def all_ids(sim):
