@@ -4,8 +4,9 @@
 1. starts the Voicegain API simulator on a free loopback port, with a few
    thousand realistic calls;
 2. ``meltano install`` (the plugins' virtualenvs under ``.meltano/``);
-3. ``meltano run tap-voicegain target-duckdb`` with the opt-in ``transcripts``
-   stream selected too, and prints what landed, one conversation included;
+3. ``meltano run tap-voicegain target-duckdb`` with the opt-in
+   ``call_segments`` and ``transcripts`` streams selected too, and prints what
+   landed: one call's segments and one conversation included;
 4. asks the simulator for new calls (``POST /_sim/add``), runs again and shows
    that only the new calls moved;
 5. stops the simulator, whatever happened.
@@ -40,9 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKDIR = ROOT / "output" / "demo"
 TOKEN = "demo-token"  # noqa: S105 - the simulator's token, not a secret
 TAP, TARGET = "tap-voicegain", "target-duckdb"
-# meltano.yml selects calls.* only; the demo opts in to transcripts (one request
-# per call), as a project would with `select: [calls.*, transcripts.*]`.
-SELECT = '["calls.*", "transcripts.*"]'
+# meltano.yml selects calls.* only; the demo opts in to segments and transcripts
+# (one request per call), as a project would with its own `select`.
+SELECT = '["calls.*", "call_segments.*", "transcripts.*"]'
 TRANSCRIPT_ENDPOINT = "/sa/{saSessionId}/transcript"
 STATE_ID = f"dev:{TAP}-to-{TARGET}"  # meltano.yml's default environment is dev
 SCHEMA = "voicegain"  # target-duckdb's default_target_schema in meltano.yml
@@ -77,7 +78,7 @@ def heading(text: str) -> None:
 @contextlib.contextmanager
 def simulator(calls: int, seed: int) -> Iterator[str]:
     """Run ``python -m voicegain_sim`` on a free port; yield its URL."""
-    args = ["--calls", str(calls), "--token", TOKEN, "--seed", str(seed)]
+    args = ["--calls", str(calls), "--token", TOKEN, "--seed", str(seed), "--segments"]
     try:
         with launched(args, log=WORKDIR / "simulator.log", cwd=ROOT) as sim:
             say(f"   {sim.banner} [pid {sim.pid}]")
@@ -321,6 +322,35 @@ def show_conversation(database: Path) -> None:
         say(f"     {line}")
 
 
+def show_segments(database: Path) -> None:
+    """Print one transferred call's segments, joined to its call on callId."""
+    import duckdb  # noqa: PLC0415 - from the project's test group (make install)
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        total, calls = con.execute(
+            f"SELECT count(*), count(DISTINCT callid) FROM {SCHEMA}.call_segments"
+        ).fetchone()
+        rows = con.execute(
+            f"SELECT s.callid, s.segmentseq, s.type, s.duration,"
+            f" json_extract_string(s.agent, '$.name'),"
+            f" json_extract_string(s.queue, '$.name'), s.score, s.transferdesttype"
+            f" FROM {SCHEMA}.call_segments s JOIN {SCHEMA}.calls c USING (callid)"
+            f" WHERE s.callid = (SELECT callid FROM {SCHEMA}.call_segments"
+            "   GROUP BY callid ORDER BY count(DISTINCT type) DESC, count(*) DESC,"
+            "   callid LIMIT 1) ORDER BY s.segmentseq",
+        ).fetchall()
+    say(f"     call segments       {total} (of {calls} calls)")
+    if not rows:
+        return
+    say(f"   One call's segments (callId {rows[0][0]}), from {SCHEMA}.call_segments:")
+    for _, seq, kind, seconds, agent, queue, score, transfer in rows:
+        say(
+            f"     {seq}. {kind:<6} {seconds or 0:>6.1f} s  agent {agent or '-':<18}"
+            f" queue {queue or '-':<26} score {score if score is not None else '-'}"
+            f"{f'  -> {transfer}' if transfer else ''}"
+        )
+
+
 def _check_transcripts(summary: dict[str, t.Any]) -> None:
     if summary["transcripts"] != summary["expected_transcripts"]:
         msg = (
@@ -374,6 +404,7 @@ def run_demo(args: argparse.Namespace) -> None:
         heading(f"3/5 meltano run {TAP} {TARGET}")
         first_sent = pipeline_run(binary, env, 1)
         first = summarise(database)
+        show_segments(database)
         show_conversation(database)
         mark1 = bookmark(binary, env)
         say(f"     bookmark            callId {mark1} (Meltano state {STATE_ID})")

@@ -459,3 +459,49 @@ def test_selected_transcripts_land_beside_their_calls_and_join_on_callid(
     assert len(scenario.sim.requests_to("transcript")) - asked == len(
         with_transcript(added)
     )
+
+
+# ------------------------------------------------------------------- segments
+
+WITH_SEGMENTS = '["calls.*", "call_segments.*"]'
+
+
+def test_selected_segments_land_beside_their_calls_and_join_on_callid(
+    request, new_scenario
+):
+    from voicegain_sim.segments import make_segments  # noqa: PLC0415
+
+    scenario = new_scenario(200)
+    scenario.sim.segments = True
+    source = exported(scenario.sim.calls)
+    result = scenario.run(TAP_VOICEGAIN__SELECT=WITH_SEGMENTS)
+    _say_run(request, "PostgreSQL run of calls and their segments", result)
+    wanted = {int(c["callId"]): len(make_segments(c)) for c in source}
+    assert result.records_emitted == len(source) + sum(wanted.values())
+    joined = scenario.db.execute(
+        f'SELECT c."callId", c."numSegments", count(s."segmentSeq"),'  # noqa: S608
+        ' count(DISTINCT s.type), max(s."segmentSeq")'
+        f' FROM "{scenario.schema}".calls c'
+        f' LEFT JOIN "{scenario.schema}".call_segments s USING ("callId")'
+        ' GROUP BY c."callId", c."numSegments" ORDER BY c."callId"',
+    ).fetchall()
+    assert {row[0]: row[2] for row in joined} == wanted
+    assert all(row[2] == (row[1] or 0) and (row[4] or 0) == row[2] for row in joined)
+    assert any(kinds >= 2 for _, _, _, kinds, _ in joined)  # bot then agent...
+    key = scenario.db.execute(
+        "SELECT k.column_name FROM information_schema.table_constraints c"
+        " JOIN information_schema.key_column_usage k"
+        " USING (constraint_schema, constraint_name)"
+        " WHERE c.table_schema = %s AND c.table_name = 'call_segments'"
+        " AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position",
+        (scenario.schema,),
+    ).fetchall()
+    assert key == [("contextId",), ("callId",), ("segmentSeq",)]
+    # Per-agent reporting: an agent's segments with their QA score.
+    per_agent = scenario.db.execute(
+        f"SELECT s.agent->>'name', count(*), avg(s.score)"  # noqa: S608
+        f' FROM "{scenario.schema}".call_segments s'
+        " WHERE s.type = 'agent' GROUP BY 1",
+    ).fetchall()
+    assert per_agent
+    assert all(name for name, _, _ in per_agent)
