@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import typing as t
 
@@ -21,6 +22,8 @@ from tests.transcript_support import (
     with_transcript,
 )
 from voicegain_sim import VoicegainSimulator, make_calls, make_transcript
+
+TRANSCRIPT_PATH = "/sa/{saSessionId}/transcript"
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -422,3 +425,18 @@ def test_under_a_tight_rate_limit_it_waits_instead_of_being_throttled(calls, cap
     (summary,) = summaries(caplog)
     assert summary.rate_limit_wait_seconds > 1
     assert "waiting for the rate limit)" in summary.getMessage()
+
+
+def test_every_transcript_request_is_timed_in_the_sdks_metric(sim, config, caplog):
+    with caplog.at_level(logging.INFO, logger="singer_sdk.metrics"):
+        run_transcripts(config)
+    timed = [
+        json.loads(r.getMessage().removeprefix("METRIC: "))
+        for r in caplog.records
+        if "http_request_duration" in r.getMessage()
+    ]
+    transcript = [m for m in timed if m["tags"]["endpoint"] == TRANSCRIPT_PATH]
+    assert len(transcript) == len(sim.requests_to("transcript"))
+    # The endpoint's template, never a session id.
+    sessions = {c["saSessionId"] for c in sim.calls if c.get("saSessionId")}
+    assert not any(s in json.dumps(m) for m in transcript for s in sessions)
