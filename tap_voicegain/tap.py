@@ -24,6 +24,7 @@ from tap_voicegain.http.ratelimit import RateLimits
 from tap_voicegain.http.redact import Redaction, held, redact
 from tap_voicegain.sdk.batching import batch_config_of
 from tap_voicegain.sdk.output import BufferedMsgSpecWriter
+from tap_voicegain.settings import checks
 from tap_voicegain.streams.calls import CallSegmentsStream, CallsStream
 from tap_voicegain.streams.transcripts import TranscriptsStream
 from tap_voicegain.streams.walk import CallListStream
@@ -37,21 +38,14 @@ if t.TYPE_CHECKING:
 # After SIGTERM/SIGINT, how long the final STATE may wait for a target that
 # does not read; then the tap ends without it (the last STATE written stands).
 STOP_DEADLINE_SECONDS = 5.0
-# Allocations between two young-generation collections (Python's default: 700).
-# A page of 1,000 calls allocates some 50,000 containers, none in a cycle.
+# Allocations between young-generation collections (Python's: 700); a page of
+# 1,000 calls allocates some 50,000 containers, none in a cycle.
 GC_GEN0_THRESHOLD = 50_000
 
 
 @contextlib.contextmanager
 def tuned_gc() -> Iterator[None]:
-    """The cyclic GC set for an export run, restored afterwards.
-
-    Records are acyclic and freed by reference counting, yet with the default
-    thresholds the collector ran every 700 allocations and walked every object
-    of the start-up (the SDK, its schemas): 18-21 % of the tap's CPU.
-    ``gc.freeze()`` moves what exists after start-up out of its reach; the
-    higher young-generation threshold makes collections rare.
-    """
+    """The cyclic GC set for an export run (docs/design.md), restored afterwards."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(GC_GEN0_THRESHOLD, *thresholds[1:])
@@ -99,16 +93,14 @@ class TapVoicegain(sdk.TapSeam, Tap):
         *,
         about: bool = False,
         about_format: str | None = None,
-        config: t.Any = None,  # noqa: ANN401 - the SDK's _ConfigInput
+        config: t.Any = None,  # the SDK's _ConfigInput
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """Check the ``--state`` file, then run as the SDK does, GC tuned.
+        """Check the ``--state`` and ``--catalog`` files, then run as the SDK does.
 
-        The SDK reads a file holding ``null`` or ``[]`` as no state at all, and
-        would start again at the beginning without a word. An error the message
-        explains (a token, the state, the API's answer) ends the run with that
-        message and exit code 1, not a traceback through the SDK and click.
+        A state of ``null`` or ``[]`` is refused (the SDK reads it as none); a
+        UserError ends the run with its message and exit code 1, no traceback.
         """
         try:
             with held(), tuned_gc():
@@ -133,15 +125,11 @@ class TapVoicegain(sdk.TapSeam, Tap):
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:
-        """Read the state in the shapes README "State" lists.
-
-        Raises:
-            StateError: A value the tap uses cannot be read without guessing.
-        """
+        """Read the state in the shapes README "State" lists (else StateError)."""
         given = tap_state.check_object(state)
         if given:
             names = [project.name for project in settings.projects(self.config)]
-            streams = [stream.name for stream in STREAMS]
+            streams = [stream.name for stream in STREAMS]  # type: ignore[misc]
             given, notes = tap_state.normalize(copy.deepcopy(given), names, streams)
             for level, note in notes:
                 self.logger.log(level, note)
@@ -149,15 +137,13 @@ class TapVoicegain(sdk.TapSeam, Tap):
 
     @override
     def check_settings(self, found: list[str], *, raise_errors: bool) -> list[str]:
-        """The schema's problems and ours (time order, zones, https, tokens).
-
-        The first hook that sees the settings: from here on, no log line can
-        carry a token or the api_url's password (``http/redact.py``).
-        """
+        """The schema's problems and ours; from here on, logs are redacted."""
         self.redaction.start(self.config)
-        ours, warnings = settings.check_config(self.config)
-        known = [*self.config_jsonschema["properties"], *self._builtin_settings()]
-        warnings += settings.unknown_settings(self.config, known)
+        ours, warnings = checks.check_config(self.config)
+        builtin: dict[str, t.Any] = {"properties": {}}
+        self.append_builtin_config(builtin)
+        known = [*self.config_jsonschema["properties"], *builtin["properties"]]
+        warnings += checks.unknown_settings(self.config, known)
         for warning in warnings:
             self.logger.warning(warning)
         # The schema's messages quote values: a token of the wrong type included.
@@ -168,20 +154,12 @@ class TapVoicegain(sdk.TapSeam, Tap):
             )
         return found
 
-    @classmethod
-    def _builtin_settings(cls) -> list[str]:
-        schema: dict[str, t.Any] = {"properties": {}}
-        cls.append_builtin_config(schema)
-        return list(schema["properties"])
-
     @override  # type: ignore[misc]  # final for typing only
     def sync_all(self) -> None:
         """Sync every selected stream; then fail the run if a project failed.
 
-        The SDK marks ``sync_all`` final; it is its public entry point, and this
-        override runs all of it first. With several projects, one that fails
-        does not stop the others: its error is raised here once every stream has
-        written its STATE.
+        A failed project does not stop the others: its error is raised here,
+        once every stream has written its STATE.
         """
         try:
             for stream in self.streams.values():
@@ -190,9 +168,7 @@ class TapVoicegain(sdk.TapSeam, Tap):
             with sdk.one_error_line(self.streams.values()):
                 super().sync_all()
         finally:
-            writer = self.message_writer
-            if isinstance(writer, BufferedMsgSpecWriter):
-                writer.flush()
+            self._flush()
             self._end_of_run()
         failed = [
             f"{stream.name} of project '{project}': {why}"
@@ -216,7 +192,6 @@ class TapVoicegain(sdk.TapSeam, Tap):
     def on_signal(self, signum: int) -> None:
         """SIGTERM/SIGINT: write the STATE of what was emitted; exit 128 + signal.
 
-        The SDK's handler exits 0, so a stopped run looked like a finished one.
         A target that no longer reads must not keep the tap alive: an alarm ends
         the process after STOP_DEADLINE_SECONDS, without the STATE.
         """
@@ -224,7 +199,9 @@ class TapVoicegain(sdk.TapSeam, Tap):
         if self._stopping:  # a second signal: the user means now
             os._exit(128 + signum)
         self._stopping = True
-        self.logger.warning("Stopped by %s; writing the STATE of what was emitted", name)
+        self.logger.warning(
+            "Stopped by %s; writing the STATE of what was emitted", name
+        )
         for stream in self.streams.values():
             if isinstance(stream, CallListStream):
                 stream.stopped(f"stopped by {name}")
@@ -262,12 +239,14 @@ class TapVoicegain(sdk.TapSeam, Tap):
             )
         else:
             self.state_writer.write_state(self.state)
-        writer = self.message_writer
-        if isinstance(writer, BufferedMsgSpecWriter):
-            writer.flush()
+        self._flush()
         if hasattr(signal, "setitimer"):
             signal.setitimer(signal.ITIMER_REAL, 0)
         raise SystemExit(128 + signum)
+
+    def _flush(self) -> None:
+        if isinstance(self.message_writer, BufferedMsgSpecWriter):
+            self.message_writer.flush()
 
     @override  # type: ignore[misc]  # final for typing only
     def run_sync_dry_run(
@@ -275,21 +254,13 @@ class TapVoicegain(sdk.TapSeam, Tap):
         dry_run_record_limit: int | None = 1,
         streams: t.Iterable[Stream] | None = None,
     ) -> bool:
-        """``--test``: one record from each selected stream.
-
-        The SDK selects every stream for the test; transcripts cost a request
-        per call and hold personal data, so the test reads what a run would.
-        """
+        """``--test``: one record from each selected stream, not every stream's."""
         chosen = [s for s in (streams or self.streams.values()) if s.selected]
         return super().run_sync_dry_run(dry_run_record_limit, chosen)
 
     @override
     def setup_mapper(self) -> None:
-        """Set up stream maps once the streams have read the catalog.
-
-        The mapper takes each stream's key from the catalog; the streams first
-        mend a key that would be wrong for this config (``apply_catalog``).
-        """
+        """Set up stream maps once the streams have mended their keys."""
         _ = self.streams
         super().setup_mapper()
 
