@@ -70,16 +70,15 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         self.retries = 0  # retries made in this run, for the summaries
         self.throttled_seconds = 0.0  # waited for the Retry-After of 429s
         self.failed_projects: dict[str, str] = {}  # project -> why; the tap fails
-        # One project: callId is unique. Several: nothing in the vendor's docs
-        # promises one callId sequence across projects, so contextId joins the
-        # key of every stream (README, "Several projects").
+        # With several projects contextId joins the key: nothing promises one
+        # callId sequence across projects (README, "Several projects").
         self.several_projects = bool(self.config.get("projects"))
-        key = ("contextId", "callId") if self.several_projects else ("callId",)
-        self.primary_keys = (*key, *self.row_key)
+        self.primary_keys = (
+            ("contextId", "callId") if self.several_projects else ("callId",)
+        )
         self.record_writer = sdk.RecordWriter(self, tap.message_writer)
         self.records_out = 0  # records handed to the SDK (its --test limit counts)
 
-    row_key: tuple[str, ...] = ()  # key fields of a row within its call
     list_format = "json"  # the format the stream asks the call list in
 
     # --- the SDK's hooks: where, who, how long ---
@@ -132,11 +131,7 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
 
     @contextlib.contextmanager
     def project_scope(self, context: Context | None) -> Iterator[str]:
-        """Read one project; with several, a failure is kept and the others go on.
-
-        The tap fails the run after every stream is done (``TapVoicegain.sync_all``),
-        so the STATE of the projects that succeeded is written first.
-        """
+        """Read one project; with several, a failure is kept and the others go on."""
         name = str((context or {}).get("project") or settings.DEFAULT_PROJECT)
         if name not in self._projects:
             msg = f"project '{name}' is not configured"
@@ -152,12 +147,7 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
-        """Apply the catalog; with ``projects``, the key keeps ``contextId``.
-
-        A catalog discovered with a single token says ``["callId"]``; reused with
-        several projects, whose callIds may repeat, it would let an upserting
-        target overwrite one project's row with another's.
-        """
+        """Apply the catalog; with ``projects``, the key keeps ``contextId``."""
         keys = tuple(self.primary_keys or ())
         super().apply_catalog(catalog)
         if "contextId" in keys and "contextId" not in (self.primary_keys or ()):
@@ -188,9 +178,7 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
     def test_limit_reached(self) -> str | None:
         """Why the stream must stop now, if the SDK's record limit is reached.
 
-        ``--test`` (the SDK's dry run) aborts with an error when a stream yields
-        more records than ``ABORT_AT_RECORD_COUNT``; stopping at the limit
-        instead ends it as what it is, a success.
+        ``--test`` aborts with an error past the limit; stopping at it is a success.
         """
         limit = self.ABORT_AT_RECORD_COUNT
         if limit is not None and self.records_out >= limit:
@@ -207,18 +195,15 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         self.check_status(response)
         why = answers.not_the_export(response, self.list_format)
         if why is not None:
-            raise errors.NotTheExportError(
-                f"{why}; {answers.request_summary(response.request.url)}",
-                response=response,
-            )
+            msg = f"{why}; {answers.request_summary(response.request.url)}"
+            raise errors.NotTheExportError(msg, response=response)
 
     def check_status(
         self, response: requests.Response, *, one_call: bool = False, path: str = ""
     ) -> None:
         """Raise for an answer that is not a 2xx: retried, token, or fatal.
 
-        ``one_call``: the request was about one call; a 403 there is that call's,
-        not the token's, and the API's text is not quoted (it may hold data).
+        ``one_call``: about one call, a 403 is that call's, and its text not quoted.
         """
         status = response.status_code
         if status == HTTPStatus.UNAUTHORIZED or (
@@ -234,13 +219,15 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         if status in RETRIED_STATUSES or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             described = answers.describe_response(response, quote_body=not one_call)
             raise RetriableAPIError(described, response)
+        if status >= HTTPStatus.BAD_REQUEST and one_call:
+            msg = f"HTTP {status}"
+            raise errors.CallRequestError(msg, status, path)
         if status >= HTTPStatus.BAD_REQUEST:
-            described = answers.describe_response(response, quote_body=not one_call)
-            if one_call:
-                raise errors.CallRequestError(f"HTTP {status}", status, path)
-            raise errors.APIError(f"The Voicegain API refused the request: {described}")
+            described = answers.describe_response(response)
+            msg = f"The Voicegain API refused the request: {described}"
+            raise errors.APIError(msg)
 
-    def send_one(
+    def send_one(  # noqa: PLR0913
         self,
         url: str,
         params: dict[str, t.Any],
@@ -252,16 +239,10 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
     ) -> requests.Response:
         """A request about one call, with the stream's auth, pacing and retries.
 
-        ``accept``: answers that are the caller's to read (a 404, a 400 "not
-        ready"); other errors are retried or raised. ``per_call=False``: a look
-        at the call list, not counted as a request about one call. ``shown``:
-        the path errors name (default: ``endpoint``).
-
-        Raises:
-            CallRequestError: the request failed for good (a status, or retries
-                exhausted): that call's failure, not the run's.
+        ``accept``: answers that are the caller's to read (a 404); others are
+        retried or raised. ``per_call=False``: not counted as a per-call request.
+        ``shown``: the path errors name. Fails for good with CallRequestError.
         """
-
         path = f"GET {shown or endpoint}"
 
         def attempt() -> requests.Response:
@@ -285,7 +266,9 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         except errors.RetriesExhaustedError as exc:
             cause = exc.__cause__
             status = getattr(getattr(cause, "response", None), "status_code", None)
-            why = f"HTTP {status} after retries" if status else "no answer after retries"
+            why = (
+                f"HTTP {status} after retries" if status else "no answer after retries"
+            )
             raise errors.CallRequestError(why, status, path) from None
 
     def on_request_sent(self) -> None:
@@ -329,7 +312,10 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
                     "redirect loop?); check api_url"
                 )
                 raise errors.APIError(msg) from exc
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+            ) as exc:
                 msg = f"api_url {self.url_base} cannot be requested: {exc}"
                 raise errors.APIError(msg) from exc
 
@@ -345,20 +331,21 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         self.retries += 1
         exc = details.get("exception")
         status = getattr(getattr(exc, "response", None), "status_code", None)
+        wait = details.get("wait", 0.0)
         if status == HTTPStatus.TOO_MANY_REQUESTS:
-            self.throttled_seconds += float(details.get("wait") or 0.0)
+            self.throttled_seconds += float(wait or 0.0)
         attempts = self.settings.max_retries + 1
         self.logger.warning(
             "Retrying: %s (attempt %d of %d failed); waiting %.1f s",
             answers.describe_failure(exc) if exc else "failure",
             details["tries"],
             attempts,
-            details.get("wait", 0.0),
+            wait,
             extra={
                 "attempt": details["tries"],
                 "max_attempts": attempts,
-                "wait_seconds": details.get("wait", 0.0),
-                "status": getattr(getattr(exc, "response", None), "status_code", None),
+                "wait_seconds": wait,
+                "status": status,
             },
         )
 
@@ -368,7 +355,7 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
     def get_batches(
         self, batch_config: BatchConfig, context: Context | None = None
     ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
-        """Batch files holding what RECORD messages would: maps, selection, flattening."""
+        """Batch files holding what RECORD messages would (maps, selection)."""
         self.record_writer.batching = True
         try:
             records = sdk.unwritten_records(self, context)

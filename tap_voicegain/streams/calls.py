@@ -33,12 +33,10 @@ class CallsStream(CallListStream):
 
 
 class CallSegmentsStream(CallListStream):
-    """One record per segment (bot, agent, system part) of each call.
+    """One record per segment (bot, agent, system part) of each call; opt-in.
 
-    Not selected by default. It walks the call list as ``calls`` does (its own
-    bookmark, the refresh window), asking with ``inclSegments=true``, so a call
-    emitted again brings its segments again; never a request per call. It
-    reads JSON whatever ``format`` says: a CSV export has no segment columns.
+    Read from the call list with ``inclSegments=true``, never a request per
+    call; in JSON whatever ``format`` says (CSV has no segment columns).
     """
 
     name = "call_segments"

@@ -1,18 +1,8 @@
 """The two ways the call list is read: the export pass and the refresh pass.
 
-Export: the vendor's documented combination, ``consecutive=true`` with
-``afterCallId``, walked by key: each request asks for the calls after the last
-one received (``afterCallId`` moves, ``page`` stays 1). The vendor's loop keeps
-``afterCallId`` fixed and walks ``page``; offsets then shift whenever the list
-changes between requests (a call finishing), which skips calls for good.
-
-Refresh: only documented parameters, since ``afterCallId`` is documented only
-with ``consecutive=true``: ``fromTime`` and ``sort_by=documentId`` (= callId)
-ascending, walked by ``page`` offsets. Nothing is lost if an offset shifts: the
-refresh re-emits calls already exported, and a repeat is skipped.
-
-Each pass owns a :class:`Cursor`, which only the walk moves (with the page it
-decoded) and the paginator reads.
+Export walks ``consecutive=true`` by ``afterCallId`` (keyset); refresh walks
+documented parameters by ``page`` offsets (docs/design.md). Each pass owns a
+:class:`Cursor`, which only the walk moves and the paginator reads.
 """
 
 from __future__ import annotations
@@ -26,25 +16,11 @@ from typing_extensions import override
 if t.TYPE_CHECKING:
     import requests
 
-# The phases of the vendor's model (ProgressPhase) and what the tap makes of
-# them (README "Phases"). Finished: emitted once, never fetched again. STOPPED
-# never resumes; consecutive=true stops at it ("not DONE or ERROR"), so the
-# tap emits it when it meets it. Every other phase, RECOMPUTING included (a
-# finished call whose analytics are being redone), is waited for.
+# The vendor's ProgressPhase values (README "Phases"): finished ones are emitted
+# once; STOPPED never resumes but consecutive=true stops at it; every other
+# phase (INPUT_READY ... PROCESSING, RECOMPUTING) is waited for.
 FINISHED_PHASES = frozenset({"DONE", "ERROR", "STOPPED"})
 LISTED_PHASES = frozenset({"DONE", "ERROR"})  # what consecutive=true lists
-IN_PROGRESS_PHASES = frozenset(
-    {
-        "INPUT_READY",
-        "ACCEPTED",
-        "WAITING",
-        "QUEUED",
-        "FETCHING",
-        "FETCHED",
-        "PROCESSING",
-        "RECOMPUTING",
-    }
-)
 
 
 @dataclasses.dataclass
@@ -61,17 +37,13 @@ class Cursor:
 class ExportPass:
     """Incremental export: finished calls after the bookmark, in callId order.
 
-    ``consecutive=true`` cuts the list at the first call still processing, so
-    a short page means that call, or the end of the list, or an API that caps
-    ``per_page``: the walk asks what follows (``walk.py``).
+    A short page means a call still processing, the end, or a capped per_page.
     """
 
-    label = "export"
     moves_bookmark = True
 
     def __init__(self, start: int, per_page: int, full: int) -> None:
         """Read the calls after callId ``start``; ``full``: a full page's size."""
-        self.start = start
         self.cursor = Cursor(after=start, per_page=per_page, full=full)
 
     def params(self) -> dict[str, t.Any]:
@@ -97,12 +69,10 @@ class ExportPass:
 class RefreshPass:
     """Re-read finished calls of the last days (QA reviews land late).
 
-    Only calls the run found exported when it started (up to ``bookmark``) and
-    did not emit itself (``skip``) are emitted again: each call at most once
-    per run. Stops once a page passes the bookmark, or on an empty page.
+    Only calls up to ``bookmark`` the run did not emit itself (``skip``): each
+    call at most once per run. Stops past the bookmark, or on an empty page.
     """
 
-    label = "refresh"
     moves_bookmark = False
 
     def __init__(
@@ -113,7 +83,6 @@ class RefreshPass:
         skip: t.Container[int] = frozenset(),
     ) -> None:
         """Re-read calls up to ``bookmark`` that started at or after ``since``."""
-        self.start = bookmark
         self.bookmark = bookmark
         self.since = since
         self.skip = skip
@@ -130,10 +99,7 @@ class RefreshPass:
         }
 
     def keep(self, call: dict[str, t.Any]) -> bool:
-        """A finished call exported before this run, met first in this pass.
-
-        Not a call remembered as unfinished: a later run emits it once done.
-        """
+        """A finished call exported before this run, met first in this pass."""
         call_id = call["callId"]
         if call_id <= self.cursor.after:
             return False  # a repeat: the offsets shifted
@@ -153,7 +119,11 @@ class RefreshPass:
     def token(self) -> int | None:
         """The next page number; None past the bookmark, or after the last page."""
         cursor = self.cursor
-        if self.passed_bookmark or cursor.page_size < cursor.full or not cursor.page_size:
+        if (
+            self.passed_bookmark
+            or cursor.page_size < cursor.full
+            or not cursor.page_size
+        ):
             return None
         self.cursor.page += 1
         return self.cursor.page

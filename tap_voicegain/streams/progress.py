@@ -1,7 +1,6 @@
 """What a pass reports: progress lines and one summary line per pass.
 
 Counts and times only: never a value of a call, never a word of a transcript.
-What decides the next request is the pass's cursor (``passes.py``).
 """
 
 from __future__ import annotations
@@ -30,25 +29,19 @@ def duration_words(seconds: float) -> str:
 
 
 class Progress:
-    """What one pass of one project has done so far.
+    """What one pass of one project has done so far."""
 
-    ``waited`` reads the seconds the rate limiter has waited so far, so every
-    line tells the time spent waiting up to now.
-    """
-
-    def __init__(
+    def __init__(  # noqa: PLR0913
         self,
         project: str,
         label: str,
         start: int,
         per_page: int,
+        *,
         waited: Callable[[], float] = lambda: 0.0,
         unit: str = "calls",
     ) -> None:
-        """Start counting a ``label`` pass of ``project`` after callId ``start``.
-
-        ``unit``: what the records are (calls, segments, transcripts).
-        """
+        """Count a ``label`` pass after ``start``; ``waited``: rate-limit seconds."""
         self.project = project
         self.label = label
         self.unit = unit
@@ -90,8 +83,9 @@ class Progress:
 
     def _fields(self) -> dict[str, t.Any]:
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        rate = self.calls / elapsed
-        fields: dict[str, t.Any] = {
+        rate, total = self.calls / elapsed, self.total
+        left = max((total or 0) - self.calls, 0)
+        return {
             "project": self.project,
             "page": self.pages,
             "calls": self.calls,
@@ -99,19 +93,15 @@ class Progress:
             "requests": self.requests,
             "calls_per_second": round(rate, 2),
             "last_call_id": self.bookmark,
-            "total_calls": self.total,
-            "total_pages": None,
-            "percent": None,
-            "eta_seconds": None,
+            "total_calls": total,
+            "total_pages": max(self.pages, math.ceil(total / self.per_page))
+            if total
+            else None,
+            "percent": round(100 * self.calls / total, 1) if total else None,
+            "eta_seconds": round(left / rate, 1) if total and rate else None,
             "rate_limit_wait_seconds": round(self.waited, 1),
             "elapsed_seconds": round(elapsed, 2),
         }
-        if self.total:
-            fields["total_pages"] = max(self.pages, math.ceil(self.total / self.per_page))
-            fields["percent"] = round(100 * self.calls / self.total, 1)
-            left = max(self.total - self.calls, 0)
-            fields["eta_seconds"] = round(left / rate, 1) if rate else None
-        return fields
 
     def log_page(self, logger: logging.Logger, up_to: int) -> None:
         """One INFO line per page: page, calls, percent, rate, ETA, highest callId."""
@@ -172,7 +162,9 @@ class Progress:
             }
         )
         waits = (
-            f" and {self.rate_limit_waits} rate-limit waits" if self.rate_limit_waits else ""
+            f" and {self.rate_limit_waits} rate-limit waits"
+            if self.rate_limit_waits
+            else ""
         )
         elapsed = fields["elapsed_seconds"]
         of_calls = "" if self.unit == "calls" else f" of {self.calls} calls"
@@ -193,9 +185,21 @@ class Progress:
                 f"{self.label} re-read {self.calls} calls in {self.pages} pages with "
                 f"{self.retries} retries{waits} in {elapsed:.1f} s"
             )
-        tail = self._kept_raw_text() + self._failed_text() + self._stepped_text()
+        tail = ""
+        if self.kept_raw:
+            total = sum(self.kept_raw.values())
+            counts = ", ".join(f"{k} {n}" for k, n in sorted(self.kept_raw.items()))
+            tail += f", {total} value{'s' * (total != 1)} kept raw in _extra ({counts})"
+        if self.failed:
+            tail += (
+                f", {len(self.failed)} skipped for this run as their request failed "
+                "(remembered)"
+            )
+        tail += self._stepped_text()
         bookmark = (
-            f"; bookmark {self.start} -> {self.bookmark}" if self.label != "refresh" else ""
+            f"; bookmark {self.start} -> {self.bookmark}"
+            if self.label != "refresh"
+            else ""
         )
         # Calls stepped over are named here only: the line is a WARNING then.
         # (A call whose request failed had its own WARNING.)
@@ -211,24 +215,12 @@ class Progress:
             extra=fields,
         )
 
-    def _kept_raw_text(self) -> str:
-        """Text like ", 3 values kept raw in _extra (duration 2)"; empty if none."""
-        if not self.kept_raw:
-            return ""
-        total = sum(self.kept_raw.values())
-        fields = ", ".join(f"{name} {n}" for name, n in sorted(self.kept_raw.items()))
-        return f", {total} value{'s' * (total != 1)} kept raw in _extra ({fields})"
-
-    def _failed_text(self) -> str:
-        if not self.failed:
-            return ""
-        return f", {len(self.failed)} skipped for this run as their request failed (remembered)"
-
     def _stepped_text(self) -> str:
         if not self.stepped_over:
             return ""
         shown = ", ".join(
-            f"callId {call_id} ({why})" for call_id, why in self.stepped_over[:STEPPED_SHOWN]
+            f"callId {call_id} ({why})"
+            for call_id, why in self.stepped_over[:STEPPED_SHOWN]
         )
         count = len(self.stepped_over)
         more = f" and {count - STEPPED_SHOWN} more" if count > STEPPED_SHOWN else ""

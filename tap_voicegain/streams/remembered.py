@@ -1,16 +1,8 @@
 """Calls a pass could not finish: remembered, asked for again, given up in time.
 
-``consecutive=true`` cuts the call list at the first call that is neither DONE
-nor ERROR, so one call that never finishes would hold back every later call for
-good. A call processing for longer than ``max_processing_hours`` is stepped
-over and remembered in its project's state; so is a call whose own request
-(its transcript, say) failed. Each later run asks for at most
-``max_rechecks_per_run`` of them again (``GET /sa/call/{callId}``), those
-remembered longest first, and emits those that have finished. One bad answer
-never stops the run: it is counted against that call, and a call still not
-done ``give_up_after_hours`` after it was remembered, asked for by at least
-:data:`ATTEMPTS_BEFORE_GIVING_UP` runs, is given up, named, and kept in the
-state's ``given_up_call_ids``.
+A call processing for longer than ``max_processing_hours`` is stepped over and
+remembered, so is a call whose own request failed; later runs ask for them
+again (docs/design.md, ``streams/remembered.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +11,7 @@ import datetime as dt
 import typing as t
 
 from tap_voicegain import errors
+from tap_voicegain.http import answers
 from tap_voicegain.settings import parse_datetime
 from tap_voicegain.streams.passes import FINISHED_PHASES
 
@@ -46,7 +39,8 @@ class Remembered:
             return
         budget = self.stream.settings.max_rechecks_per_run
         order = sorted(
-            remembered, key=lambda c: (str(self.partition.details(c).get("since", "")), c)
+            remembered,
+            key=lambda c: (str(self.partition.details(c).get("since", "")), c),
         )
         asked = emitted = waiting = failed = given_up = 0
         stream, run = self.stream, self.run
@@ -61,7 +55,7 @@ class Remembered:
                 failed += 1
                 given_up += self._not_done(call_id, str(exc), warn=True)
                 continue
-            except NotDoneError as exc:
+            except errors.NotReadyError as exc:
                 waiting += 1
                 given_up += self._not_done(call_id, str(exc), warn=False)
                 continue
@@ -88,25 +82,40 @@ class Remembered:
         )
 
     def _finished(self, call_id: int) -> list[dict[str, t.Any]]:
-        """The records of a remembered call that has finished.
+        """The records of a remembered call, from ``GET /sa/call/{callId}``.
 
         Raises:
-            NotDoneError: still processing (or its transcript not ready).
-            CallRequestError: a request about it failed.
+            NotReadyError: still processing, or its transcript not ready.
+            CallRequestError: the request failed, or the answer is not that call.
         """
-        call = self.stream.fetch_call(call_id)
-        if call is None:
-            raise errors.CallRequestError(
-                "HTTP 404 (gone from the API?)", 404, f"GET /sa/call/{call_id}"
-            )
-        phase = call.get("progressPhase")
-        if phase not in FINISHED_PHASES:
-            msg = f"still {phase}"
-            raise NotDoneError(msg)
+        stream = self.stream
+        params = {"inclSegments": "true"} if stream.incl_segments else {}
+        path = f"GET /sa/call/{call_id}"
+        response = stream.send_one(
+            f"{stream.url_base}/sa/call/{call_id}",
+            params,
+            "/sa/call/{callId}",
+            lambda r: r.status_code == 404,  # noqa: PLR2004
+            shown=path[4:],
+        )
+        if response.status_code == 404:  # noqa: PLR2004
+            why = "HTTP 404 (gone from the API?)"
+            raise errors.CallRequestError(why, 404, path)
+        body = response.content.strip()
+        if body[:1] == b"[" and body.count(b'"callId"') == 1:
+            body = body[1:-1].strip()  # an API that answers with a list of one
         try:
-            return self.stream.records_for(call, self.run)
-        except errors.NotReadyError as exc:
-            raise NotDoneError(str(exc)) from None
+            call = stream.reader.json_call(body)
+        except ValueError:
+            why = f"not a call ({answers.content_type(response)})"
+            raise errors.CallRequestError(why, 200, path) from None
+        if call["callId"] != call_id:
+            why = f"an answer about callId {call['callId']}"
+            raise errors.CallRequestError(why, 200, path)
+        if call.get("progressPhase") not in FINISHED_PHASES:
+            msg = f"still {call.get('progressPhase')}"
+            raise errors.NotReadyError(msg)
+        return stream.records_for(call, self.run)
 
     def _not_done(self, call_id: int, why: str, *, warn: bool) -> int:
         """Count a run's attempt; give the call up once the bound is passed."""
@@ -151,7 +160,3 @@ class Remembered:
             call_id,
             exc,
         )
-
-
-class NotDoneError(Exception):
-    """A remembered call is not done yet (still processing, not ready)."""

@@ -1,19 +1,7 @@
 """The ``transcripts`` stream: each finished call's conversation, by callId.
 
-Not selected by default: it costs one request per call. It walks the call list
-as the ``calls`` stream does, with a bookmark of its own per project, and asks
-``GET /sa/{saSessionId}/transcript`` for each ``DONE`` call:
-
-- 200: one record; 404: no transcript, logged (status only) and passed;
-- 400 (transcription still in progress): the pass ends just before that call,
-  so the next run asks again, unless it has been so for longer than
-  ``max_processing_hours``: then it is stepped over and remembered;
-- any other failure: that call is skipped for the run and remembered
-  (``remembered.py``); the transcripts after it flow;
-- ``ERROR`` calls and calls without a ``saSessionId`` get no request.
-
-Transcripts are personal data: no log line or error message holds their words,
-nor the text of the API's answers about them.
+Opt-in (a request per call); how each answer is handled is in docs/design.md.
+Transcripts are personal data: no log line or error holds their words.
 """
 
 from __future__ import annotations
@@ -31,8 +19,6 @@ from tap_voicegain.records.transcripts import TranscriptReader, transcripts_sche
 from tap_voicegain.streams.walk import CallListStream
 
 if t.TYPE_CHECKING:
-    import requests
-
     from tap_voicegain.streams.walk import ProjectRun, Records
 
 TRANSCRIPT_ENDPOINT = "/sa/{saSessionId}/transcript"  # API: format=json|text
@@ -63,7 +49,6 @@ class TranscriptsStream(CallListStream):
             with_words=self.settings.transcript_words,
             keep_unknown=self.settings.keep_unknown_fields,
         )
-        self._reported_keys: set[str] = set()
         self.requests_sent = 0  # requests about one call, for transcripts_per_run
 
     @override
@@ -114,18 +99,22 @@ class TranscriptsStream(CallListStream):
                 raise ValueError(why.split(":")[0])  # noqa: TRY301 - one way out
             columns, misfits = self.transcripts.read(response.content)
         except ValueError as exc:
-            raise errors.CallRequestError(f"not a transcript: {exc}", 200, path) from None
-        where = f"callId {call_id} of project '{run.project}'"
+            why = f"not a transcript: {exc}"
+            raise errors.CallRequestError(why, 200, path) from None
         if misfits:
             shown = ", ".join(misfits[:5]) + (", ..." if len(misfits) > 5 else "")  # noqa: PLR2004
             self.logger.warning(
-                "Transcript of %s: %d values did not fit their column, kept raw in "
-                "_extra: %s",
-                where,
+                "Transcript of callId %s of project '%s': %d values did not fit their "
+                "column, kept raw in _extra: %s",
+                call_id,
+                run.project,
                 len(misfits),
                 shown,
             )
-        self._report_unknown_keys()
+        words = self.transcripts
+        what = "transcript fields this tap"
+        self.report_unknown(words.unknown_keys, kept=words.keep_unknown, what=what)
+
         record = {
             "callId": call_id,
             "contextId": call.get("contextId"),
@@ -135,14 +124,3 @@ class TranscriptsStream(CallListStream):
             **columns,
         }
         return [self.tag(record, run.project)]
-
-    def _report_unknown_keys(self) -> None:
-        new = self.transcripts.unknown_keys - self._reported_keys
-        if new:
-            self._reported_keys |= new
-            where = "kept in _extra" if self.transcripts.keep_unknown else "dropped"
-            self.logger.warning(
-                "The API sent transcript fields this tap does not know (%s): %s",
-                where,
-                ", ".join(sorted(new)),
-            )

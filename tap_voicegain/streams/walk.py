@@ -1,17 +1,12 @@
-"""The one walk over the call list that every stream makes, and what it emits.
+"""The one walk over the call list that every stream makes (docs/design.md).
 
-Per project: the calls remembered by earlier runs are asked for again
-(``remembered.py``), then export passes read the finished calls after the
-bookmark, stepping over a call that has been processing for too long, then the
-refresh pass re-reads the recent calls. For each call the stream says what it
-emits (:meth:`CallListStream.records_for`): the call, its segments, its
-transcript. The walk moves the bookmark after a call's records are written
-(:class:`~tap_voicegain.state.Partition`) and writes the STATE after each page:
-the one place that does either.
+Per project: remembered calls, export passes, then the refresh pass. The walk
+is the one place that moves the bookmark and writes the STATE.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import typing as t
 
@@ -22,6 +17,7 @@ from tap_voicegain.http import answers, prefetch
 from tap_voicegain.records.reader import CallReader
 from tap_voicegain.settings import parse_datetime
 from tap_voicegain.streams.base import VoicegainStream
+from tap_voicegain.streams.follow import rate_limited, what_follows
 from tap_voicegain.streams.passes import (
     FINISHED_PHASES,
     LISTED_PHASES,
@@ -41,24 +37,21 @@ if t.TYPE_CHECKING:
 
 # Calls stepped over in one run of one project; the next run goes on.
 MAX_STEPS_PER_RUN = 100
-# Requests at most to find the call after the bookmark by page offsets, when
-# the API does not honour afterCallId without consecutive=true (40: a list of
-# about 2**20 pages).
-SEARCH_REQUESTS = 40
-# A last "what follows" request is not worth waiting this long for the rate limit.
-DIAGNOSIS_WAIT_MAX = 5.0
 Records = list[dict[str, t.Any]]
 
 
 class ProjectRun:
     """What one run of one project has done: the walk's working state."""
 
-    def __init__(self, stream: CallListStream, context: Context | None, project: str) -> None:
+    def __init__(
+        self, stream: CallListStream, context: Context | None, project: str
+    ) -> None:
         """Start the run of ``project`` at its bookmark."""
         self.context = context
         self.project = project
+        start = stream.settings.start_after_call_id
         self.partition = state.Partition(
-            stream.get_context_state(context), project, stream.settings.start_after_call_id
+            stream.get_context_state(context), project, start
         )
         self.started_at = self.partition.bookmark  # the refresh stops here
         self.late: set[int] = set()  # callIds emitted out of order in this run
@@ -98,7 +91,7 @@ class CallListStream(VoicegainStream):
         self.run: ProjectRun | None = None
         self._pass: Pass = ExportPass(0, self.settings.per_page, self.settings.per_page)
         self._reported_fields: set[str] = set()
-        self._after_ignored = False  # the API ignores afterCallId without consecutive
+        self.after_ignored = False  # the API ignores afterCallId without consecutive
         # The prefetch sends as the SDK does (never takes a prefetched answer).
         self._prefetch = prefetch.Prefetch(super().send_page, self.request_decorator)
         self._prefetch_on = sdk.sdk_covered()  # it answers through the seam's _request
@@ -153,23 +146,18 @@ class CallListStream(VoicegainStream):
 
     def _export(self, run: ProjectRun) -> Generator[dict[str, t.Any], None, None]:
         """Export passes until the list ends or a call blocks it; one summary."""
-        run.progress = progress = self._progress(run, self.label, run.partition.bookmark)
-        try:
+        progress = self._progress(run, self.label, run.partition.bookmark)
+        with self._summary(progress, run):
             while run.stopped is None:
-                current = ExportPass(run.partition.bookmark, self.settings.per_page, run.full)
-                ended = yield from self._read(current, run)
-                if not ended:
+                current = ExportPass(
+                    run.partition.bookmark, self.settings.per_page, run.full
+                )
+                if not (yield from self._read(current, run)):
                     break
                 if not (yield from self._past_the_end(current, run)):
                     break
             if run.stopped is not None:
                 progress.ended_because = run.stopped
-        except Exception as exc:
-            progress.ended_because = f"an error: {type(exc).__name__}"
-            raise
-        finally:
-            progress.bookmark = run.partition.bookmark
-            self._summary(progress)
 
     def _refresh(self, run: ProjectRun) -> Generator[dict[str, t.Any], None, None]:
         """The refresh pass, when refresh_window_days asks for one."""
@@ -188,21 +176,16 @@ class CallListStream(VoicegainStream):
             return
         skip = run.late | set(run.partition.remembered())
         current = RefreshPass(run.started_at, since, self.settings.per_page, skip)
-        run.progress = progress = self._progress(run, "refresh", 0)
-        try:
+        progress = self._progress(run, "refresh", 0)
+        with self._summary(progress):
             if (yield from self._read(current, run)):
                 progress.ended_because = "the refresh window was read"
             else:
                 progress.ended_because = run.stopped or "stopped"
-        except Exception as exc:
-            progress.ended_because = f"an error: {type(exc).__name__}"
-            raise
-        finally:
-            self._summary(progress)
 
     def _progress(self, run: ProjectRun, label: str, start: int) -> Progress:
         limiter = self.limiter()
-        progress = Progress(
+        run.progress = progress = Progress(
             run.project,
             label,
             start,
@@ -214,11 +197,23 @@ class CallListStream(VoicegainStream):
         progress.rate_limit_waits = -self.rate_limits.waits
         return progress
 
-    def _summary(self, progress: Progress) -> None:
-        progress.retries += self.retries
-        progress.rate_limit_waits += self.rate_limits.waits
-        progress.kept_raw = self.reader.raw.take_counts()
-        progress.log_summary(self.logger)
+    @contextlib.contextmanager
+    def _summary(
+        self, progress: Progress, run: ProjectRun | None = None
+    ) -> Iterator[None]:
+        """Log the pass's summary line when it ends; ``run``: with the bookmark."""
+        try:
+            yield
+        except Exception as exc:
+            progress.ended_because = f"an error: {type(exc).__name__}"
+            raise
+        finally:
+            if run is not None:
+                progress.bookmark = run.partition.bookmark
+            progress.retries += self.retries
+            progress.rate_limit_waits += self.rate_limits.waits
+            progress.kept_raw = self.reader.raw.take_counts()
+            progress.log_summary(self.logger)
 
     def _refresh_since(self) -> str | None:
         """``fromTime`` of the refresh pass: N days ago, or ``from_time`` if later."""
@@ -232,7 +227,9 @@ class CallListStream(VoicegainStream):
             return from_time
         return since.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def _read(self, current: Pass, run: ProjectRun) -> Generator[dict[str, t.Any], None, bool]:
+    def _read(
+        self, current: Pass, run: ProjectRun
+    ) -> Generator[dict[str, t.Any], None, bool]:
         """Read one pass; True when it ended because the list did."""
         self._pass = current
         with self._prefetch.closing():
@@ -273,13 +270,13 @@ class CallListStream(VoicegainStream):
             run.progress.maybe_log(self.logger)
 
     def save(self) -> None:
-        """A STATE message now, if the state changed and no batch file is pending.
-
-        With batch_config the SDK writes one after each BATCH message: a STATE
-        here would cover records not yet in any batch file.
-        """
+        """A STATE message now, if the state changed and no batch file is pending."""
         run = self.run
-        if run is not None and run.partition.changed and not self.record_writer.batching:
+        if (
+            run is not None
+            and run.partition.changed
+            and not self.record_writer.batching
+        ):
             run.partition.changed = False
             sdk.write_state(self)
 
@@ -289,19 +286,17 @@ class CallListStream(VoicegainStream):
         self, current: ExportPass, run: ProjectRun
     ) -> Generator[dict[str, t.Any], None, bool]:
         """After a short page: True to read on, False when the pass is over."""
-        last = current.cursor.after
-        follow = self.what_follows(last, run)
+        follow = what_follows(self, current.cursor.after, run)
         progress = run.progress
-        if follow is None:
+        if not follow:
             progress.ended_because = (
-                "a short page; what follows was not checked (rate limit): the window "
-                "is spent, and the next run looks"
-                if self._diagnosis_waits()
+                "no more calls"
+                if follow is not None
+                else "a short page; what follows was not checked (rate limit): the "
+                "window is spent, and the next run looks"
+                if rate_limited(self)
                 else "a short page (no more calls, or a call still processing)"
             )
-            return False
-        if not follow:
-            progress.ended_because = "no more calls"
             return False
         call = follow[0]
         call_id, phase = call["callId"], call.get("progressPhase")
@@ -310,7 +305,9 @@ class CallListStream(VoicegainStream):
             if current.cursor.page_size and current.cursor.page_size < run.full:
                 run.full = current.cursor.page_size
                 return True
-            progress.ended_because = f"a short page; callId {call_id} finished since (next run)"
+            progress.ended_because = (
+                f"a short page; callId {call_id} finished since (next run)"
+            )
             return False
         since = call.get("startTime")
         if phase in FINISHED_PHASES:  # STOPPED: never listed, never resumes
@@ -319,11 +316,12 @@ class CallListStream(VoicegainStream):
                 progress.records += 1
             run.partition.advance(call_id)
             return True
-        text = f"a call still processing at callId {call_id} ({phase})"
-        text += f" since {since}" if since else ""
         if self._step_over(call, f"{phase} since {since}", run):
             return True
-        progress.ended_because = text
+        progress.ended_because = (
+            f"a call still processing at callId {call_id} ({phase})"
+        )
+        progress.ended_because += f" since {since}" if since else ""
         return False
 
     def _step_over(self, call: dict[str, t.Any], why: str, run: ProjectRun) -> bool:
@@ -339,124 +337,6 @@ class CallListStream(VoicegainStream):
         run.progress.stepped_over.append((call_id, why))
         self.save()
         return True
-
-    def _diagnosis_waits(self) -> bool:
-        return self.limiter().waiting() > DIAGNOSIS_WAIT_MAX
-
-    def what_follows(self, last: int, run: ProjectRun) -> Records | None:
-        """The first call after ``last`` under the filters, finished or not.
-
-        ``[]`` when there is none; None when the API could not say. Asks with
-        ``afterCallId`` and no ``consecutive`` and checks the answer; an API that
-        ignores that combination (its documents do not promise it) is read by
-        its newest calls instead, sorted by documentId.
-        """
-        if self._diagnosis_waits():
-            return None
-        base = {
-            "format": "json",
-            **self.settings.filter_params(),
-            **({"inclSegments": "true"} if self.incl_segments else {}),
-        }
-        if not self._after_ignored:
-            found = self._list(run, {**base, "afterCallId": last, "page": 1, "per_page": 1})
-            if found is None or all(call["callId"] > last for call in found):
-                return found
-            self._after_ignored = True
-            self.logger.info(
-                "The API ignores afterCallId without consecutive=true: the calls "
-                "after %d are found among the newest calls instead",
-                last,
-            )
-        return self._first_after(last, run, base)
-
-    def _first_after(
-        self, last: int, run: ProjectRun, base: dict[str, t.Any]
-    ) -> Records | None:
-        """The first call after ``last``, found with documented parameters only.
-
-        The list sorted by documentId (= callId) is searched by page offsets:
-        pages 1, 2, 4, ... until one reaches past ``last``, then halved down to
-        the first such page (a few requests for a list of any length). A first
-        page shorter than asked is the API's page size, so offsets agree.
-        """
-        params = {**base, "sort_by": "documentId", "sort_dir": "asc"}
-        per_page = run.full
-        pages: dict[int, Records] = {}
-
-        def page(number: int) -> Records | None:
-            nonlocal per_page
-            if number not in pages:
-                found = self._list(run, {**params, "page": number, "per_page": per_page})
-                if found is None:
-                    return None
-                if number == 1 and 0 < len(found) < per_page:
-                    per_page = len(found)  # offsets now count in the API's pages
-                pages[number] = found
-            return pages[number]
-
-        low, high = 0, 1  # every call of page `low` is at most `last`
-        for _ in range(SEARCH_REQUESTS):
-            found = page(high)
-            if found is None:
-                return None
-            if not found or found[-1]["callId"] > last:
-                break
-            low, high = high, high * 2
-        else:
-            return None
-        while high - low > 1 and len(pages) < SEARCH_REQUESTS:
-            middle = (low + high) // 2
-            found = page(middle)
-            if found is None:
-                return None
-            if not found or found[-1]["callId"] > last:
-                high = middle
-            else:
-                low = middle
-        after = [call for call in pages[high] if call["callId"] > last]
-        return [min(after, key=lambda call: call["callId"])] if after else []
-
-    def _list(self, run: ProjectRun, params: dict[str, t.Any]) -> Records | None:
-        """One request of the call list outside the passes; None if it failed."""
-        try:
-            response = self.send_one(
-                self.get_url(run.context), params, self.path, lambda _: False, per_call=False
-            )
-            self.validate_response(response)
-            return self.reader.page(response.content, "json")
-        except (errors.CallRequestError, errors.NotTheExportError, ValueError):
-            return None
-
-    def fetch_call(self, call_id: int) -> dict[str, t.Any] | None:
-        """One call from ``GET /sa/call/{callId}``; None if the API says 404.
-
-        Raises:
-            CallRequestError: the request failed, or the answer is not that call.
-        """
-        params = {"inclSegments": "true"} if self.incl_segments else {}
-        path = f"GET /sa/call/{call_id}"
-        response = self.send_one(
-            f"{self.url_base}/sa/call/{call_id}",
-            params,
-            "/sa/call/{callId}",
-            lambda r: r.status_code == 404,  # noqa: PLR2004
-            shown=path[4:],
-        )
-        if response.status_code == 404:  # noqa: PLR2004
-            return None
-        body = response.content.strip()
-        if body[:1] == b"[" and body.count(b'"callId"') == 1:
-            body = body[1:-1].strip()  # an API that answers with a list of one
-        try:
-            call = self.reader.json_call(body)
-        except ValueError:
-            shown = answers.content_type(response)
-            raise errors.CallRequestError(f"not a call ({shown})", 200, path) from None
-        if call["callId"] != call_id:
-            why = f"an answer about callId {call['callId']}"
-            raise errors.CallRequestError(why, 200, path)
-        return call
 
     # --- requests of the passes ---
 
@@ -519,19 +399,23 @@ class CallListStream(VoicegainStream):
                 yield record
         self.save()  # a STATE after every page, not only every 10,000 records
         if self.reports_call_fields:
-            self._report_unknown_fields()
+            self.report_unknown(
+                self.reader.unknown_fields, kept=self.reader.keep_unknown
+            )
         if page and self.state_every_calls is None:
             progress.log_page(self.logger, ids[-1])
 
-    def _report_unknown_fields(self) -> None:
-        """Name the fields the schema does not know, once per run."""
-        new = self.reader.unknown_fields - self._reported_fields
+    def report_unknown(
+        self, found: set[str], *, kept: bool, what: str = "fields this tap's schema"
+    ) -> None:
+        """Name the fields the API sent that this tap does not know, once per run."""
+        new = found - self._reported_fields
         if new:
             self._reported_fields |= new
-            where = "kept in _extra" if self.reader.keep_unknown else "dropped"
             self.logger.warning(
-                "The API sent fields this tap's schema does not know (%s): %s",
-                where,
+                "The API sent %s does not know (%s): %s",
+                what,
+                "kept in _extra" if kept else "dropped",
                 ", ".join(sorted(new)),
             )
 
