@@ -1,11 +1,7 @@
 """The one table of the ``calls`` columns: name, JSON key, CSV column, kind.
 
-The record schema (``schema.py``), the typed structures (``typed.py``) and both
-readers (``reader.py``) are built from :data:`CALL_FIELDS`; nothing else lists
-the columns. Order is the record's
-key order. Column names follow the vendor's export guide; the API's JSON model
-names three of them differently (``callResolved``, ``agent.agentId``,
-``queue.queueId``), and has fields the CSV export does not (``csv=None``).
+The schema, the typed structures and both readers are built from
+:data:`CALL_FIELDS`; nothing else lists the columns (docs/design.md).
 """
 
 from __future__ import annotations
@@ -213,7 +209,9 @@ CALL_FIELDS: tuple[Field, ...] = (
     _json("spawnedCalls", "strings", "callIds spawned by warm transfers."),
     # One row per segment is the call_segments stream; here only when the API
     # sends them unasked (the calls stream never sends inclSegments=true).
-    _json("segments", "rows", "Null: see the call_segments stream.", sub=SEGMENT_FIELDS),
+    _json(
+        "segments", "rows", "Null: see the call_segments stream.", sub=SEGMENT_FIELDS
+    ),
     _json("unauditedScore", "number", "QA score before any human audit."),
     _json("referenceNumber", "string", "Reference(s) the voicebot read out."),
     _json("billing", "object", "Billing: basis, billingClass, counts, transactions."),
@@ -235,5 +233,3 @@ CALL_FIELDS: tuple[Field, ...] = (
         description="Name of the Voicegain project the call was read from.",
     ),
 )
-
-RECORD_FIELDS = tuple(field.name for field in CALL_FIELDS)

@@ -1,14 +1,8 @@
 """Lists of objects held in one value: markers, word cloud, DTMF events.
 
-``markers`` are documented: the CSV cell is ``time,type,note|...`` with the
-literal ``null`` for no note; a note is free text and may hold ``|``.
-
-No document shows a ``wordCloud`` or ``dtmfEvents`` CSV cell, and no example
-confirms their JSON items (the model says ``{phrase, freq}`` and ``{dtmf,
-timestamp, channel}``). Both are read in every layout a reasonable API could
-send (README "CSV conventions" gives the rules); a value that still does not
-fit raises :class:`UnknownLayout`, which never stops a run: the record builder
-keeps the raw value in ``_extra``.
+Only ``markers`` are documented; the other layouts are read leniently (README
+"CSV conventions", docs/design.md). A value that still does not fit raises
+:class:`UnknownLayout`, which never stops a run.
 """
 
 from __future__ import annotations
@@ -41,9 +35,7 @@ def object_list(
 ) -> Items | None:
     """List of objects from a JSON array of objects, each field converted.
 
-    Keys the items carry beyond ``fields`` are not dropped: the items read are
-    the column, and each unknown key goes to ``_extra`` by its path, as
-    unknown fields do (``ItemExtras``).
+    Unknown item keys go to ``_extra`` by their path (``ItemExtras``).
     """
     if _empty(value):
         return None
@@ -99,13 +91,8 @@ def to_markers(value: t.Any) -> Items | None:  # noqa: ANN401
 def markers_cell(value: str) -> Items:
     """Markers of a CSV cell; a chunk not starting ``digits,`` continues a note.
 
-    The note is free text: "see A|B" is split by ``|`` into "see A" and "B".
-    Every marker starts with its time, so a chunk that does not start with
-    ``digits,`` is the rest of the previous note, and is joined back to it.
-
     Raises:
-        ValueError: the cell does not start with a marker, or a chunk that
-            starts with a time is not ``time,type,note``.
+        ValueError: the cell does not start with a marker, or a bad marker.
     """
     parts: list[list[str]] = []
     for chunk in value.split("|"):
@@ -134,12 +121,7 @@ _FREQ_KEYS = ("freq", "count", "frequency")
 
 
 def to_word_cloud(value: t.Any) -> Items | None:  # noqa: ANN401
-    """Word cloud: ``[{phrase, freq}]``; freq is null where none was sent.
-
-    Raises:
-        UnknownLayout: an item that is neither a phrase nor a phrase with a
-            frequency, or (JSON) item keys that could not all be mapped.
-    """
+    """Word cloud: ``[{phrase, freq}]``; freq is null where none was sent."""
     if _empty(value):
         return None
     if type(value) is list:
@@ -150,15 +132,7 @@ def to_word_cloud(value: t.Any) -> Items | None:  # noqa: ANN401
 
 
 def words_cell(value: str) -> Items:
-    """Words of a CSV cell: ``phrase,freq`` or a bare ``phrase`` per item.
-
-    The frequency is the integer after the last comma, so a phrase may hold
-    commas ("billing, late fee,3"); an item without a trailing integer is a
-    bare phrase with freq null ("billing, late fee").
-
-    Raises:
-        UnknownLayout: an empty item (``a||b``).
-    """
+    """Words of a CSV cell: ``phrase,freq`` (the last comma's) or a bare ``phrase``."""
     out = []
     for chunk in value.split("|"):
         phrase, comma, freq = chunk.rpartition(",")
@@ -208,9 +182,8 @@ def _word(phrase: t.Any, freq: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
 # DTMF keys: 0-9, *, #, and A-D (the fourth column of a DTMF keypad).
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 
-# Orders tried for the comma-separated parts of one event, first fit wins:
-# the model's order first, then the time first (as markers have it), then the
-# rest. Only the model's order takes an empty timestamp or channel (= null).
+# Orders tried for the parts of one event, first fit wins: the model's, then the
+# time first (as markers), then the rest. Only the model's takes empty parts.
 _ORDERS: dict[int, tuple[tuple[str, ...], ...]] = {
     1: (("dtmf",),),
     2: (
@@ -231,26 +204,16 @@ _ORDERS: dict[int, tuple[tuple[str, ...], ...]] = {
 
 
 def is_dtmf_key(text: str) -> bool:
-    """One DTMF key, or several that are not all digits ("*72", "12#").
-
-    Several digits alone ("1000") are a timestamp, never keys: that is what
-    tells a key from a time.
-    """
+    """One DTMF key, or several that are not all digits ("*72"; "1000" is a time)."""
     if not text or not all(char in DTMF_KEYS for char in text):
         return False
     return len(text) == 1 or not text.isdigit()
 
 
 def dtmf_item(text: str) -> dict[str, t.Any]:
-    """One DTMF event from ``dtmf,timestamp,channel`` text, in any order.
+    """One DTMF event from ``dtmf,timestamp,channel`` in any order, told by content.
 
-    Parts are told apart by content: the key is a DTMF key (:func:`is_dtmf_key`),
-    the timestamp an integer, the channel any other text. The channel and the
-    timestamp may be left out. Where two orders fit ("5,3": two single
-    digits), the first order of ``_ORDERS`` wins: the model's.
-
-    Raises:
-        UnknownLayout: no order fits.
+    Where two orders fit ("5,3"), the first of ``_ORDERS`` (the model's) wins.
     """
     parts = [part.strip() for part in text.split(",")]
     for number, order in enumerate(_ORDERS.get(len(parts), ())):
@@ -272,12 +235,7 @@ def dtmf_item(text: str) -> dict[str, t.Any]:
 
 
 def to_dtmf_events(value: t.Any) -> Items | None:  # noqa: ANN401
-    """DTMF events: ``[{dtmf, timestamp, channel}]`` from JSON or a CSV cell.
-
-    Raises:
-        UnknownLayout: an event that could not be read, or (JSON) item keys
-            that could not all be mapped.
-    """
+    """DTMF events: ``[{dtmf, timestamp, channel}]`` from JSON or a CSV cell."""
     if _empty(value):
         return None
     if type(value) is list:

@@ -1,15 +1,7 @@
 """Pages of the call list into records: bytes in, records out, no HTTP.
 
-Both formats are decoded from the body's bytes: UTF-8 (what the API sends;
-``requests`` would read a ``text/csv`` without a charset as ISO-8859-1), a
-leading byte order mark dropped, and bytes that are not UTF-8 are an error
-naming the byte offset, never U+FFFD in a record. An empty body, JSON
-``null`` and a CSV without rows are an empty page.
-
-JSON: one decode path (``typed.py``); a call holding a value that misfits its
-column is read value by value, that call alone. CSV: the header is planned
-once per page and each row copied by kind. Either way a misfit value is kept
-raw in ``_extra`` with a WARNING, or stops the run with ``strict_values``.
+JSON takes one decode path (``typed.py``); CSV headers are planned once per
+page. A misfit value is kept raw in ``_extra`` (docs/design.md).
 """
 
 from __future__ import annotations
@@ -30,6 +22,7 @@ from tap_voicegain.records.typed import TypedTable, Unfit
 from tap_voicegain.records.values import (
     Converter,
     CsvTimeParser,
+    call_id_of,
     describe,
     to_bool,
     to_datetime,
@@ -38,6 +31,7 @@ from tap_voicegain.records.values import (
     to_object,
     to_str,
     to_str_list,
+    utf8_text,
     warehouse_safe,
 )
 
@@ -73,12 +67,7 @@ class RawValues:
         self._seen: collections.Counter[str] = collections.Counter()  # this run
 
     def misfit(self, call_id: object, name: str, value: t.Any, bad: BadValue) -> None:  # noqa: ANN401
-        """Account for ``value`` of field ``name``, which the caller keeps raw.
-
-        Raises:
-            RecordError: ``strict_values`` is on and the value is not of an
-                undocumented layout.
-        """
+        """Account for ``value`` of ``name``, kept raw (RecordError if strict)."""
         layout = isinstance(bad, UnknownLayout)
         if self.strict and not layout:
             raise RecordError(call_id, name, describe(value), bad.expected)
@@ -124,42 +113,6 @@ class RawValues:
         return counts
 
 
-def utf8_text(body: bytes, skipped: int = 0) -> str:
-    """The body as text; bytes that are not UTF-8 are named by their offset.
-
-    ``skipped``: bytes before ``body`` in the answer (a byte order mark).
-
-    Raises:
-        ValueError: naming the first byte that is not UTF-8.
-    """
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        msg = (
-            f"bytes that are not UTF-8 at byte offset {exc.start + skipped} of "
-            f"{len(body) + skipped}"
-        )
-        raise ValueError(msg) from None
-
-
-def call_id_of(value: t.Any) -> int:  # noqa: ANN401
-    """A call's key; never lenient: there is no call without one.
-
-    Raises:
-        ValueError: not an integer in 0..2**63-1.
-    """
-    try:
-        call_id = to_int(value)
-    except BadValue:
-        call_id = None
-    if call_id is None or not 0 <= call_id <= CALL_ID_MAX:
-        shown = repr(value)
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."  # noqa: PLR2004
-        msg = f"a call has callId {shown}; expected an integer in 0..{CALL_ID_MAX}"
-        raise ValueError(msg)
-    return call_id
-
-
 class CallReader:
     """Reads the API's calls into records; remembers what it learned in the run."""
 
@@ -171,58 +124,33 @@ class CallReader:
         empty_nested: bool = False,
         strict_values: bool = False,
         logger: logging.Logger | None = None,
-        fields: tuple[Field, ...] = CALL_FIELDS,
     ) -> None:
-        """Set up one run's reading.
-
-        Args:
-            csv_timezone: IANA zone of the CSV's zone-less times.
-            keep_unknown: Keep unknown fields in ``_extra`` (else drop them).
-            empty_nested: An absent agent/queue becomes an object of nulls, not
-                null (for the SDK's flattening, which keeps a null object as a
-                key of its own that the flattened schema does not have).
-            strict_values: A value that does not fit its column stops the run.
-            logger: Where warnings about values and CSV headers go.
-            fields: The field table of the records.
-        """
+        """Set up one run's reading; ``empty_nested``: for the SDK's flattening."""
         self.logger = logger or logging.getLogger("tap_voicegain")
         self.raw = RawValues(self.logger, strict=strict_values)
         self.keep_unknown = keep_unknown
         self.unknown_fields: set[str] = set()  # JSON keys / CSV columns met
-        self.fields = fields
+        self.fields = fields = CALL_FIELDS
         self.table = TypedTable(fields, "call")
-        self._record_names = tuple(field.name for field in fields)
-        self._template = dict.fromkeys(self._record_names)
+        self._template = dict.fromkeys(field.name for field in fields)
         self._trailing = [f.name for f in fields if f.json_key is None]
         self._json_plan = {f.json_key: f for f in fields if f.json_key is not None}
         self._csv_time = CsvTimeParser(csv_timezone)
         self._days: set[str] = set()  # days checked against the calendar
         self._warned_headers: set[str] = set()
-        self._empty_nested = (
-            {
-                field.name: dict.fromkeys(sub.name for sub in field.sub)
-                for field in fields
-                if field.kind == "nested"
-            }
-            if empty_nested
-            else {}
-        )
+        nested = [field for field in fields if field.kind == "nested" and empty_nested]
+        self._empty_nested = {
+            f.name: dict.fromkeys(s.name for s in f.sub) for f in nested
+        }
         self._decoders()
 
     def _decoders(self) -> None:
-        struct = self.table.struct()
+        struct = self.table.struct
         self._one = msgspec.json.Decoder(struct)
         self._page = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
 
-    # --- pages ---
-
     def page(self, body: bytes, fmt: str) -> list[dict[str, t.Any]]:
-        """Records of one page of the call list, in the order sent.
-
-        Raises:
-            ValueError: The body is not the export asked for (named), or a
-                misfit stops the run (``RecordError``, strict_values).
-        """
+        """Records of one page, in the order sent; ValueError if not the export."""
         skipped = 3 if body[:3] == BOM else 0
         body = body[skipped:]
         if fmt == "csv":
@@ -255,19 +183,17 @@ class CallReader:
             raise ValueError(msg) from None
         return [self.json_call(call) for call in calls]
 
-    def json_call(self, raw: msgspec.Raw | bytes | dict[str, t.Any]) -> dict[str, t.Any]:
-        """The record of one call: typed if it fits, else value by value.
-
-        Raises:
-            ValueError: not a call object, or a callId that is not one.
-        """
+    def json_call(
+        self, raw: msgspec.Raw | bytes | dict[str, t.Any]
+    ) -> dict[str, t.Any]:
+        """The record of one call: typed if it fits, else value by value."""
         if type(raw) is not dict and b"\\u0000" not in bytes(raw):  # type: ignore[arg-type]
             try:
                 return self._typed(self._one.decode(raw))  # type: ignore[arg-type]
             except (msgspec.ValidationError, Unfit):
                 pass
             except msgspec.DecodeError:
-                msg = f"JSON that does not parse ({len(raw)} bytes)"  # type: ignore[arg-type]
+                msg = f"JSON that does not parse ({len(raw)} bytes)"
                 raise ValueError(msg) from None
         obj = raw if type(raw) is dict else msgspec.json.decode(raw)  # type: ignore[arg-type]
         if type(obj) is not dict:
@@ -288,30 +214,43 @@ class CallReader:
             raise Unfit
         return self._finish(record, extra, {})
 
-    # --- value by value ---
-
     def _per_value(self, raw: dict[str, t.Any]) -> dict[str, t.Any]:
         call_id = call_id_of(raw.get("callId"))
         record = self._template.copy()
+        extra, kept = self._read(raw, self._json_plan, record, call_id, "")
+        record["callId"] = call_id
+        return self._finish(record, extra, kept)
+
+    def _read(
+        self,
+        obj: dict[str, t.Any],
+        plan: dict[str, Field],
+        record: dict[str, t.Any],
+        call_id: int,
+        prefix: str,
+    ) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
+        """Convert ``obj``'s values into ``record``; return (unknown, kept raw).
+
+        Unknown item keys are unknown fields in a call, misfits in a row.
+        """
         extra: dict[str, t.Any] = {}
         kept: dict[str, t.Any] = {}  # values that did not fit, kept raw
-        for key, value in raw.items():
-            field = self._json_plan.get(key)
+        for key, value in obj.items():
+            field = plan.get(key)
             if field is None:
                 extra[key] = warehouse_safe(value)
                 continue
             try:
                 record[field.name] = self._value(field, value, call_id, extra, kept)
-            except ItemExtras as items:
-                record[field.name] = items.partial
-                for path, item in items.extras.items():
-                    extra[f"{key}{path}"] = warehouse_safe(item)
             except BadValue as bad:
-                self.raw.misfit(call_id, key, value, bad)
                 record[field.name] = bad.partial
+                if isinstance(bad, ItemExtras) and not prefix:
+                    for path, item in bad.extras.items():
+                        extra[f"{key}{path}"] = warehouse_safe(item)
+                    continue
+                self.raw.misfit(call_id, prefix + key, value, bad)
                 kept[key] = warehouse_safe(value)
-        record["callId"] = call_id
-        return self._finish(record, extra, kept)
+        return extra, kept
 
     def _value(
         self,
@@ -354,29 +293,17 @@ class CallReader:
             extra[f"{field.json_key}.{key}"] = warehouse_safe(value[key])
         return out if any(v is not None for v in out.values()) else None
 
-    def _rows(self, field: Field, value: t.Any, call_id: int) -> list[dict[str, t.Any]] | None:  # noqa: ANN401
+    def _rows(self, field: Field, value: t.Any, call_id: int) -> list[t.Any] | None:  # noqa: ANN401
         if value is None or value == []:
             return None
         if type(value) is not list or any(type(row) is not dict for row in value):
             msg = f"a list of {field.name} objects"
             raise BadValue(msg)
+        plan = {t.cast("str", f.json_key): f for f in field.sub}
         rows = []
         for row in value:
             record: dict[str, t.Any] = dict.fromkeys(f.name for f in field.sub)
-            extra: dict[str, t.Any] = {}
-            kept: dict[str, t.Any] = {}
-            plan = {t.cast("str", f.json_key): f for f in field.sub}
-            for key, item in row.items():
-                sub = plan.get(key)
-                if sub is None:
-                    extra[key] = warehouse_safe(item)
-                    continue
-                try:
-                    record[sub.name] = self._value(sub, item, call_id, extra, kept)
-                except BadValue as bad:
-                    self.raw.misfit(call_id, f"{field.name}.{key}", item, bad)
-                    record[sub.name] = bad.partial
-                    kept[key] = warehouse_safe(item)
+            extra, kept = self._read(row, plan, record, call_id, f"{field.name}.")
             record[EXTRA_FIELD] = {**extra, **kept} or None
             rows.append(record)
         return rows
@@ -401,19 +328,11 @@ class CallReader:
                 record[parent] = empty.copy()
         return record
 
-    # --- CSV ---
-
     def _csv_rows(self, text: str) -> Iterator[dict[str, t.Any]]:
-        """Records from a CSV export (header row first).
-
-        Raises:
-            ValueError: the header has no ``callId`` column, a row is ragged,
-                or the text is not CSV.
-        """
+        """Records from a CSV export (header row first), else a ValueError."""
         rows = csv.reader(io.StringIO(text, newline=""))
         limit = csv.field_size_limit()
-        # The csv module's cell limit (128 KiB) is process-wide: raised for this
-        # page, put back after it.
+        # The csv module's cell limit (128 KiB) is process-wide: raised for this page.
         csv.field_size_limit(max(limit, min(len(text) + 1, 2**31 - 1)))
         try:
             header = next(rows, None)
@@ -427,7 +346,8 @@ class CallReader:
                 if len(row) != width:
                     if not row:
                         continue
-                    msg = f"CSV row {line_no} has {len(row)} cells, the header has {width}"
+                    msg = f"CSV row {line_no} has {len(row)} cells, "
+                    msg += f"the header has {width}"
                     raise ValueError(msg)
                 kept: dict[str, t.Any] = {}
                 record = self._csv_record(row, plan, kept, check_nul=check_nul)
@@ -515,21 +435,13 @@ class CallReader:
 class CsvPlan:
     """How each column of one CSV header becomes part of a record.
 
-    The columns are grouped by kind so that the common cells of a row (text,
-    plain digits, lists, the dotted ``agent.*``/``queue.*`` columns) are
-    copied by plain loops, and only the cells that need a converter take a
-    call each. (Bulk copies through ``itemgetter``/``compress`` were measured:
-    more instructions per row than these loops.)
+    Columns are grouped by kind so the common cells are copied by plain loops.
     """
 
     def __init__(
         self, header: list[str], csv_time: Converter, fields: tuple[Field, ...]
     ) -> None:
-        """Plan ``header`` for records of ``fields``.
-
-        Raises:
-            ValueError: the header has no ``callId`` column.
-        """
+        """Plan ``header`` for records of ``fields`` (ValueError without callId)."""
         if "callId" not in header:
             shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")  # noqa: PLR2004
             msg = f"the CSV header has no callId column (columns: {shown})"

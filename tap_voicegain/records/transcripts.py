@@ -1,17 +1,8 @@
 """``transcripts`` records: a call's transcript as text, sections, words and figures.
 
-The API answers ``GET /sa/{saSessionId}/transcript?format=json`` with an array
-of sections (model ``WordsSectionSingleColumn``)::
-
-    [{"start": ms, "duration": ms, "spk": 1,
-      "words": [{"utterance": "Hello", "start": ms, "duration": ms,
-                 "confidence": 0.93, "spk": 1, "dtmf": false,
-                 "alternatives": [{"utterance": ..., "confidence": ...}]}]}]
-
-Transcripts are personal data: nothing here puts a word, or any value of the
-transcript, into an exception message or a log line. A value that does not fit
-its column becomes null and is kept, raw, in ``_extra`` under its path
-(``sections[2].words[5].start``); the stream names the paths, never the values.
+The body of ``GET /sa/{saSessionId}/transcript?format=json`` is an array of
+sections (docs/design.md). Transcripts are personal data: no word or value of
+one reaches a message; a misfit is kept raw in ``_extra`` under its path.
 """
 
 from __future__ import annotations
@@ -119,35 +110,20 @@ def clock(ms: int | None) -> str:
     return f"{minutes:02d}:{seconds:02d}"
 
 
-def speaker_label(spk: int | None) -> str:
-    """``Speaker N``; ``Speaker ?`` when the API gave no index."""
-    return "Speaker ?" if spk is None else f"Speaker {spk}"
-
-
 class TranscriptReader:
     """Builds one record from a transcript body; collects what did not fit."""
 
     def __init__(self, *, with_words: bool, keep_unknown: bool = True) -> None:
-        """Set up the reading of one run.
-
-        Args:
-            with_words: Fill ``words`` (large); otherwise it is null.
-            keep_unknown: Keep keys the API sent that this reader does not know
-                in ``_extra`` (word keys only with ``with_words``).
-        """
+        """Read a run's transcripts; ``with_words``: fill ``words`` (large)."""
         self.with_words = with_words
         self.keep_unknown = keep_unknown
         self.unknown_keys: set[str] = set()  # names only, for one warning a run
 
     def read(self, content: bytes) -> tuple[dict[str, t.Any], list[str]]:
-        """The transcript columns of a record from the answer's bytes.
-
-        Returns:
-            The columns, and the paths of values kept raw in ``_extra``.
+        """The transcript columns and the paths of values kept raw in ``_extra``.
 
         Raises:
-            ValueError: not an array of section objects (the message names the
-                shape, never a value: transcripts are personal data).
+            ValueError: not an array of sections (naming the shape, never a value).
         """
         try:
             body = msgspec.json.decode(content)
@@ -179,9 +155,9 @@ class TranscriptReader:
             section, spoken = self._section(raw, index, where, extra, words)
             sections.append(section)
             word_count += spoken
+            speaker = "?" if section["spk"] is None else section["spk"]
             lines.append(
-                f"[{clock(section['start'])}] {speaker_label(section['spk'])}: "
-                f"{section['text']}"
+                f"[{clock(section['start'])}] Speaker {speaker}: {section['text']}"
             )
             figures = speakers.setdefault(
                 section["spk"],

@@ -1,13 +1,7 @@
 """Typed structures built from a field table: the one decode path for JSON.
 
-A call (or a segment) that fits the API's model is decoded by msgspec straight
-into a :class:`msgspec.Struct` built from the field table and turned into a
-record with a few lines. Fields the table does not know are *learned*: the
-first object that carries one is read value by value, the field is added to
-the structure (typed as any JSON value), and from then on it is decoded on the
-same fast path and kept in ``_extra``. Only an object holding a value that
-misfits its column (or an empty string, which is null in a record) is read
-value by value, by the caller (``reader.py``).
+Fields the table does not know are learned on the way and decoded on the same
+path into ``_extra`` (docs/design.md); only a misfit goes value by value.
 """
 
 from __future__ import annotations
@@ -18,8 +12,10 @@ import msgspec
 from msgspec.structs import asdict
 
 from tap_voicegain.errors import BadValue
-from tap_voicegain.records.fields import CALL_ID_MAX, Field
 from tap_voicegain.records.values import INT64_MAX, INT64_MIN, to_datetime, utc_seconds
+
+if t.TYPE_CHECKING:
+    from tap_voicegain.records.fields import Field
 
 # An empty string is null in a record: such an object takes the per-value path.
 Text = t.Annotated[str, msgspec.Meta(min_length=1)]
@@ -27,9 +23,7 @@ Int64 = t.Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 LEARNED_MAX = 200  # fields learned per table; beyond, objects go value by value
 
 
-# The items of the list columns, as the model has them. Unknown keys (and, but
-# for sentiments, missing ones) send the object to the per-value path, which
-# reads the other layouts (layouts.py) and keeps unknown keys.
+# The list columns' items as the model has them; other shapes go value by value.
 class _Marker(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     time: Int64
     type: Text
@@ -107,10 +101,6 @@ class TypedTable:
         self._build()
         return True
 
-    def struct(self) -> type[msgspec.Struct]:
-        """The structure as it stands."""
-        return self._struct
-
     def _build(self) -> None:
         specs: list[tuple[str, t.Any, t.Any]] = []
         for field in self.fields:
@@ -125,14 +115,14 @@ class TypedTable:
                     gc=False,
                 )
             elif field.kind == "rows":
-                kind = list[self.rows[field.name].struct()]  # type: ignore[misc]
+                kind = list[self.rows[field.name].struct]  # type: ignore[misc]
             else:
                 kind = _TYPES[field.kind]
             specs.append((field.name, kind | None, None))
         specs.extend((name, t.Any, msgspec.UNSET) for name in self.learned.values())
         rename = {f.name: t.cast("str", f.json_key) for f in self.fields}
         rename.update({name: key for key, name in self.learned.items()})
-        self._struct = msgspec.defstruct(
+        self.struct: type[msgspec.Struct] = msgspec.defstruct(
             f"_{self.name}",
             specs,
             rename=rename,
@@ -140,14 +130,10 @@ class TypedTable:
             gc=False,
         )
 
-    def record(
+    def record(  # noqa: C901, PLR0912 - one loop per kind, flat for speed
         self, obj: msgspec.Struct, days: set[str]
     ) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
-        """The record of a decoded object, and the learned fields it carried.
-
-        Raises:
-            Unfit: a value the structure took that its column cannot.
-        """
+        """The record of a decoded object and the learned fields it carried; Unfit."""
         record = asdict(obj)
         extra: dict[str, t.Any] = {}
         for key, name in self.learned.items():
@@ -194,8 +180,3 @@ class TypedTable:
         record, extra = self.record(obj, days)
         record["_extra"] = extra or None
         return record
-
-
-def check_call_id(value: object) -> bool:
-    """Whether ``value`` is a callId a record may carry (0..2**63-1)."""
-    return type(value) is int and 0 <= value <= CALL_ID_MAX

@@ -1,13 +1,7 @@
 """Converters of single values into the record's types; misfits raise BadValue.
 
-Both export formats end up in the same record: integers for ids and counts,
-floats for scores, RFC 3339 UTC strings for times, lists of strings. A value
-that does not fit its column raises :class:`~tap_voicegain.errors.BadValue`
-with what was expected; the reader keeps it raw (``reader.py``). Numbers,
-integers and times are read from ASCII digits only: Python's ``int`` and
-``float`` also take "١٢" and "1_000", which no API means. Integers must fit
-in 64 bits and text must not hold NUL characters: no warehouse column takes
-them, and one such value would fail the whole load.
+Digits are ASCII only, integers fit in 64 bits, text holds no NUL: values no
+warehouse column takes are misfits (docs/design.md).
 """
 
 from __future__ import annotations
@@ -21,6 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from tap_voicegain.errors import BadValue
+from tap_voicegain.records.fields import CALL_ID_MAX
 from tap_voicegain.settings import parse_datetime
 
 Converter = t.Callable[[t.Any], t.Any]
@@ -30,11 +25,9 @@ SHOWN_CHARS = 60  # of a value's shape in a message: log lines stay readable
 
 
 def describe(value: t.Any) -> str:  # noqa: ANN401
-    """A value's shape for a log line: never its content, which may be personal.
+    """A value's shape for a log line, never its content: "274s" is ``'999a'``.
 
-    Letters become ``a``/``A`` and digits ``9``; other ASCII is kept, other
-    characters are shown as ``<U+XXXX>`` (so "١٢" in a number is visible).
-    Long values are cut. Examples: ``'999a'`` for "274s", ``a JSON boolean``.
+    Other ASCII is kept, other characters shown as ``<U+XXXX>``; long values cut.
     """
     kind = type(value)
     if kind is bool:
@@ -56,22 +49,15 @@ def describe(value: t.Any) -> str:  # noqa: ANN401
 
 
 def _masked(char: str) -> str:
-    if char.isascii():
-        if char.isdigit():
-            return "9"
-        if char.isalpha():
-            return "A" if char.isupper() else "a"
-        return char if char.isprintable() else f"<U+{ord(char):04X}>"
+    if char.isascii() and char.isdigit():
+        return "9"
     if char.isalpha():
         return "A" if char.isupper() else "a"
-    return f"<U+{ord(char):04X}>"
+    return char if char.isascii() and char.isprintable() else f"<U+{ord(char):04X}>"
 
 
 def warehouse_safe(value: t.Any) -> t.Any:  # noqa: ANN401
-    r"""``value`` with every NUL character written as the text ``\u0000``.
-
-    For values kept raw in ``_extra``: PostgreSQL refuses NUL in text and jsonb.
-    """
+    r"""``value`` with NUL written as ``\u0000`` (PostgreSQL refuses NUL)."""
     kind = type(value)
     if kind is str:
         return value.replace("\x00", "\\u0000")
@@ -80,6 +66,35 @@ def warehouse_safe(value: t.Any) -> t.Any:  # noqa: ANN401
     if kind is dict:
         return {warehouse_safe(k): warehouse_safe(v) for k, v in value.items()}
     return value
+
+
+def utf8_text(body: bytes, skipped: int = 0) -> str:
+    """The body as text, else a ValueError naming the first byte not UTF-8.
+
+    ``skipped``: bytes before ``body`` in the answer (a byte order mark).
+    """
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"bytes that are not UTF-8 at byte offset {exc.start + skipped} of "
+            f"{len(body) + skipped}"
+        )
+        raise ValueError(msg) from None
+
+
+def call_id_of(value: t.Any) -> int:  # noqa: ANN401
+    """A call's key, else a ValueError: there is no call without one."""
+    try:
+        call_id = to_int(value)
+    except BadValue:
+        call_id = None
+    if call_id is None or not 0 <= call_id <= CALL_ID_MAX:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."  # noqa: PLR2004
+        msg = f"a call has callId {shown}; expected an integer in 0..{CALL_ID_MAX}"
+        raise ValueError(msg)
+    return call_id
 
 
 # --- scalars: value -> typed value or None; raise BadValue on a misfit ---
@@ -166,21 +181,15 @@ def to_bool(value: t.Any) -> bool | None:  # noqa: ANN401
 
 def to_datetime(value: t.Any) -> str | None:  # noqa: ANN401
     """RFC 3339 UTC text from an RFC 3339 value (zone-less is taken as UTC)."""
-    if type(value) is str:
-        utc = utc_seconds(value)
-        if utc is not None:
-            return utc
+    if type(value) is str and (utc := utc_seconds(value)) is not None:
+        return utc
     if value is None or value == "":
         return None
-    if type(value) is not str:
-        msg = "an RFC 3339 date-time"
-        raise BadValue(msg)
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
+    try:  # not text: a TypeError
+        return parse_datetime(value).astimezone(UTC).isoformat()
+    except (TypeError, ValueError):
         msg = "an RFC 3339 date-time"
         raise BadValue(msg) from None
-    return moment.astimezone(UTC).isoformat()
 
 
 _UTC_SUFFIXES = {20: "Z", 25: "+00:00"}
@@ -189,10 +198,8 @@ _UTC_SUFFIXES = {20: "Z", 25: "+00:00"}
 def utc_seconds(value: str, days: set[str] | None = None) -> str | None:
     """The fast path of :func:`to_datetime`: whole seconds in UTC, no regex.
 
-    ``YYYY-MM-DDTHH:MM:SSZ`` (what the API sends) or ``...+00:00``, on the
-    calendar, becomes ``YYYY-MM-DDTHH:MM:SS+00:00``, as the general parser
-    would write it. None for any other text: the general parser decides.
-    ``days``: days already checked against the calendar (a reader's own set).
+    ``...Z`` or ``...+00:00`` on the calendar becomes ``...+00:00``; None for any
+    other text. ``days``: days already checked against the calendar.
     """
     suffix = _UTC_SUFFIXES.get(len(value))
     if suffix is None or value[10] != "T" or not value.endswith(suffix):
@@ -204,7 +211,7 @@ def utc_seconds(value: str, days: set[str] | None = None) -> str | None:
         days.add(day)
     hour, minute, second = clock[:2], clock[3:5], clock[6:]
     digits = hour + minute + second
-    if clock[2] != ":" or clock[5] != ":" or not (digits.isascii() and digits.isdigit()):
+    if clock[2:6:3] != "::" or not (digits.isascii() and digits.isdigit()):
         return None
     # Two ASCII digits each: text order is number order.
     if hour > "23" or minute > "59" or second > "59":
@@ -215,7 +222,7 @@ def utc_seconds(value: str, days: set[str] | None = None) -> str | None:
 def _on_calendar(day: str) -> bool:
     year, month, mday = day[:4], day[5:7], day[8:]
     digits = year + month + mday
-    if day[4] != "-" or day[7] != "-" or not (digits.isascii() and digits.isdigit()):
+    if day[4:8:3] != "--" or not (digits.isascii() and digits.isdigit()):
         return False
     try:
         dt.date(int(year), int(month), int(mday))
@@ -231,8 +238,7 @@ _CSV_DAY = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
 class CsvTimeParser:
     """Parser of the CSV's ``MM-DD-YYYY h:mm:ss AM/PM`` times in one zone.
 
-    Calls of one export share few days, so each day is checked against the
-    calendar once and remembered (for this parser's life: one run).
+    Each day is checked against the calendar once, for this parser's life.
     """
 
     expected = "a time like 05-12-2024 6:15:45 PM"
@@ -273,11 +279,7 @@ class CsvTimeParser:
 
 
 def _read_clock(clock: str) -> tuple[int, int, int]:
-    """Hours (0-23), minutes and seconds of ``h:mm:ss AM/PM``.
-
-    Raises:
-        ValueError: not such a clock reading.
-    """
+    """Hours (0-23), minutes and seconds of ``h:mm:ss AM/PM``, else ValueError."""
     hms, _, half = clock.partition(" ")
     hour, minute, second = hms.split(":")  # not three parts: ValueError
     digits = hour + minute + second
@@ -298,11 +300,7 @@ def _read_clock(clock: str) -> tuple[int, int, int]:
 
 
 def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401
-    """List of strings from a JSON array or a ``|``-separated CSV cell.
-
-    A ``|`` inside a CSV item cannot be told from the separator; JSON keeps
-    such an item whole.
-    """
+    """List of strings from a JSON array or a ``|``-separated CSV cell."""
     if type(value) is list:
         if not value:
             return None
