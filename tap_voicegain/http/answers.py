@@ -1,8 +1,7 @@
 """What the API answered, in words a user can act on: never a token, never data.
 
-Server text is escaped, capped and redacted before it reaches a message;
-answers about one call (a transcript above all) are described by status and
-shape only, since their bodies may hold what callers said.
+Server text is escaped, capped and redacted; answers about one call are
+described by status and shape only (their bodies may hold what callers said).
 """
 
 from __future__ import annotations
@@ -26,12 +25,9 @@ TEXT_SHOWN_MAX = 300  # characters of a response body quoted in a message
 
 
 def quote_text(text: str, limit: int = TEXT_SHOWN_MAX) -> str:
-    r"""Text sent by a server, safe in one log line: escaped, capped, redacted.
+    r"""Text sent by a server, safe in one log line: redacted, capped, escaped.
 
-    New lines would forge log lines and escape sequences reach the terminal,
-    so every non-printable character is shown as its Python escape (``\n``,
-    ``\x1b``). Secrets are masked before the text is cut, so a cut never
-    leaves part of one.
+    Non-printable characters show as escapes (``\n``): no forged log lines.
     """
     text = redact(text)
     if len(text) > limit:
@@ -74,10 +70,7 @@ def content_type(response: requests.Response) -> str:
 
 
 def describe_response(response: requests.Response, *, quote_body: bool = True) -> str:
-    """One line for an error answer: status, reason, the API's message, request.
-
-    ``quote_body=False`` for answers about one call: their text is not shown.
-    """
+    """One line for an error answer: status, reason, the API's message, request."""
     said = f": {api_message(response)}" if quote_body else ""
     request = getattr(response, "request", None)
     return (
@@ -98,11 +91,7 @@ def describe_failure(exc: BaseException) -> str:
 
 
 def not_the_export(response: requests.Response, fmt: str) -> str | None:
-    """Why a 200 is not a page of the export (a maintenance page...), or None.
-
-    Looked at before the page is decoded, so the request can be retried like a
-    5xx: an HTML page, a JSON object (an error), or JSON asked and not sent.
-    """
+    """Why a 200 is not a page of the export (a maintenance page...), or None."""
     head = response.content[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     kind = (response.headers.get("Content-Type") or "").lower()
     if "html" in kind or head[:1] == b"<":

@@ -1,31 +1,8 @@
 """Prefetch: the next page's request in flight while this page is worked on.
 
-Against the real API a 1,000-call page takes 150-400 ms to come, and decoding,
-typing and writing it takes the tap about as long again. Keyset paging makes
-each request depend on the page before (``afterCallId`` = its last callId), but
-that callId sits at the end of the body: read from the body's tail before the
-page is decoded, it lets the next request go out at once, in a background
-thread, while this page is decoded and written. When the stream then issues
-its next request, the prefetched answer is used if, and only if, the request
-is byte for byte the one that was prefetched (method, URL, body); otherwise the
-prefetch is dropped and the request is sent as usual.
-
-What stays exactly as without prefetch:
-
-- The prefetch goes through the stream's own request path (the retrying
-  ``request_decorator``, ``validate_response``, pacing): a failure is retried
-  in the thread, and its final error is raised in the main thread at the point
-  where the stream asks for that page, as the request would have raised it.
-- Records, bookmarks and STATE are the main thread's alone: a prefetched page
-  is only bytes until the stream asks for it, so a STATE never covers it.
-- The thread blocks every signal: SIGTERM/SIGINT (whose handler writes a
-  STATE) and the handler's SIGALRM deadline are delivered to the main thread,
-  waking it even while it waits for a prefetched page.
-
-Prefetch only runs when the API is slow enough for it to pay (the previous
-answer took at least :data:`PAYS_AFTER_S`): against a fast API the thread
-costs more than it saves (it reads the body in 10 KiB chunks, each one a GIL
-hand-off with the main thread).
+The next ``afterCallId`` is read from the body's tail before the page is
+decoded; the prefetched answer is used only for the byte-identical request,
+through the stream's own request path (docs/design.md).
 """
 
 from __future__ import annotations
@@ -50,9 +27,8 @@ if t.TYPE_CHECKING:
 
     Send = Callable[[requests.PreparedRequest, Context | None], requests.Response]
 
-# An answer that took at least this long (response.elapsed: until the headers
-# came) makes the next one worth fetching ahead. Measured with `make benchmark
-# BENCHMARK_ARGS="--latency-ms ..."` (README "Performance"): no gain below it.
+# An answer that took at least this long (until the headers came) makes the next
+# one worth fetching ahead; no gain below it (README "Performance").
 PAYS_AFTER_S = 0.025
 _JSON_CALL_ID = b'"callId"'
 _JSON_VALUE = re.compile(rb'\s*:\s*"?\s*(\d{1,19})\s*[",}\s]')
@@ -60,19 +36,9 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def page_tail(body: bytes, fmt: str) -> tuple[int, int] | None:
-    """How many calls a page seems to hold, and the last one's callId.
+    """``(calls, last callId)`` a page seems to hold, from its raw body; or None.
 
-    A cheap look at the raw body before it is decoded: counts ``"callId"``
-    keys (JSON) or lines (CSV), and reads the last callId. Only a guess (a
-    quoted newline in a CSV cell counts as a row): the request built from it
-    is used only if it equals the one the stream then makes.
-
-    Args:
-        body: The page's body as received.
-        fmt: ``json`` or ``csv``.
-
-    Returns:
-        ``(count, last_call_id)``, or None when the tail does not show them.
+    Only a guess: the request built from it is used only if the stream makes it.
     """
     if fmt == "csv":
         return _csv_tail(body)
@@ -86,31 +52,16 @@ def page_tail(body: bytes, fmt: str) -> tuple[int, int] | None:
 
 
 def next_after(
-    response: requests.Response,
-    fmt: str,
-    *,
-    after: int,
-    per_page: int,
-    up_to: int | None = None,
+    response: requests.Response, fmt: str, *, after: int, per_page: int
 ) -> int | None:
-    """``afterCallId`` of the next page, when prefetching it pays; else None.
-
-    Args:
-        response: This page's answer, not decoded yet.
-        fmt: ``json`` or ``csv``.
-        after: This page's ``afterCallId``.
-        per_page: Calls per full page (a short page ends the pass).
-        up_to: Where the pass ends: no next page after a call beyond it.
-    """
+    """``afterCallId`` of the next page (of ``per_page`` calls) if prefetching pays."""
     if response.elapsed.total_seconds() < PAYS_AFTER_S:
         return None
     tail = page_tail(response.content, fmt)
     if tail is None:
         return None
     count, last = tail
-    if count < per_page or last <= after or (up_to is not None and last > up_to):
-        return None
-    return last
+    return None if count < per_page or last <= after else last
 
 
 def next_request(
@@ -167,14 +118,7 @@ class Prefetch:
     """At most one request in flight ahead of the stream, in a daemon thread."""
 
     def __init__(self, send_once: Send, retrying: Callable[[Send], Send]) -> None:
-        """Prefetch through the stream's own request path.
-
-        Args:
-            send_once: One attempt of a request (the stream's ``_request``):
-                returns the validated response or raises.
-            retrying: The stream's ``request_decorator``: wraps one attempt
-                into the retrying request the stream itself makes.
-        """
+        """Prefetch with one attempt (``send_once``) wrapped in the stream's retries."""
         self._send_once = send_once
         self._retrying = retrying
         self._lock = threading.Lock()  # held while an attempt is on the wire
@@ -219,11 +163,7 @@ class Prefetch:
             pending.done.set()
 
     def take(self, request: requests.PreparedRequest) -> requests.Response | None:
-        """The prefetched answer to ``request``, or None if it was not prefetched.
-
-        Waits for the prefetch to finish. Raises what the prefetched request
-        raised (after its retries), as sending ``request`` would have.
-        """
+        """The prefetched answer to ``request`` (or its error); None if not sent."""
         pending = self._pending
         if pending is None:
             return None
@@ -251,11 +191,7 @@ class Prefetch:
 
     @contextlib.contextmanager
     def closing(self) -> Iterator[None]:
-        """Drop any pending prefetch when the block ends.
-
-        When the process is being stopped (SIGTERM/SIGINT, ``sys.exit``) an
-        attempt on the wire is not waited for.
-        """
+        """Drop any pending prefetch when the block ends (without waiting, on exit)."""
         try:
             yield
         except (SystemExit, KeyboardInterrupt):

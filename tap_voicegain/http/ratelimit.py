@@ -1,34 +1,15 @@
 """Pacing by the API's rate limits, shared by every request of a run.
 
-Voicegain limits requests per account (75 a minute and 2,000 an hour by
-default, "higher on request; Edge installs set their own") and every answer
-says where the account stands::
-
-    RateLimit-Limit: 75, 75;window=60, 2000;window=3600
-    RateLimit-Remaining: 1
-    RateLimit-Reset: 7
-
-The limits are shared with the account's other clients, and a request over
-them (a 429) locks those clients out too, so the tap waits *before* the
-request that would be refused instead of after it. Two rules (README, "Rate
-limits"):
-
-- the API's word: once an answer says ``RateLimit-Remaining: 0``, no request
-  goes until ``RateLimit-Reset`` seconds have passed;
-- ``max_requests_per_minute``: the tap's own requests (retries included) in
-  any 60 seconds never exceed it, whatever the headers say or if there are
-  none.
-
-Answers without usable headers change nothing: a 429 is then retried as
-before (``Retry-After``, else backoff). A concurrency-limit 429 (with
-``X-ResourceLimit-Type``) is retried by its ``Retry-After`` and does not mark
-the window as spent.
+The tap waits *before* a request the API would refuse: once an answer says
+``RateLimit-Remaining: 0`` until ``RateLimit-Reset``, and never more than
+``max_requests_per_minute`` in any 60 s (docs/design.md).
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import threading
 import time
 import typing as t
@@ -69,11 +50,7 @@ def _number(text: str) -> float | None:
 
 
 def _parse_limit(text: str) -> tuple[int | None, float | None]:
-    """``75, 75;window=60, 2000;window=3600`` -> (75, 60.0).
-
-    The first item is the binding window's limit; the others are the quota
-    policies, ``limit;window=seconds``. Either part may be missing.
-    """
+    """``75, 75;window=60, 2000;window=3600`` -> (75, 60.0); either may be None."""
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items or not items[0].isdigit():
         return None, None
@@ -97,11 +74,6 @@ def parse_headers(headers: Mapping[str, str]) -> WindowState | None:
         return None
     limit, window = _parse_limit(headers.get("RateLimit-Limit") or "")
     return WindowState(int(remaining), reset, limit, window)
-
-
-def is_concurrency_refusal(response: requests.Response) -> bool:
-    """A 429 of the concurrency limit, not of the request-rate windows."""
-    return bool(response.headers.get("X-ResourceLimit-Type"))
 
 
 class RateLimiter:
@@ -172,8 +144,8 @@ class RateLimiter:
 
     def observe(self, response: requests.Response) -> None:
         """Read the window state of an answer; a spent window pauses requests."""
-        if is_concurrency_refusal(response):
-            return  # not the rate windows: retried by its own Retry-After
+        if response.headers.get("X-ResourceLimit-Type"):
+            return  # a concurrency limit, not the windows: its Retry-After says
         state = parse_headers(response.headers)
         if state is None or state.remaining > 0:
             return
@@ -183,7 +155,6 @@ class RateLimiter:
             if resume_at > self._resume_at:
                 self._resume_at = resume_at
                 self._why = _window_words(state)
-
 
     def _bounded(self, state: WindowState) -> float:
         """Seconds to wait for a spent window: never beyond the window's length."""
@@ -224,11 +195,7 @@ def _window_words(state: WindowState) -> str:
 
 
 class RateLimits:
-    """One limiter per Voicegain account, the unit the API's limits apply to.
-
-    The account is the JWT's ``accountId`` claim; tokens without one share a
-    limiter, which is the cautious guess.
-    """
+    """One limiter per Voicegain account (the JWT's ``accountId``; else shared)."""
 
     def __init__(
         self,
@@ -240,11 +207,9 @@ class RateLimits:
         wall: Callable[[], float] = time.time,
     ) -> None:
         """Limiters are made on first use; ``clock``, ``sleep``, ``wall`` are theirs."""
-        self.max_per_minute = max_per_minute
-        self.logger = logger
-        self.clock = clock
-        self.sleep = sleep
-        self.wall = wall
+        self._new = functools.partial(
+            RateLimiter, max_per_minute, logger, clock=clock, sleep=sleep, wall=wall
+        )
         self._lock = threading.Lock()
         self._by_account: dict[str, RateLimiter] = {}
         self._by_token: dict[str, RateLimiter] = {}
@@ -256,17 +221,8 @@ class RateLimits:
             if limiter is None:
                 account = settings.jwt_claims(token).get("accountId")
                 key = account if isinstance(account, str) else ""
-                limiter = self._by_account.get(key)
-                if limiter is None:
-                    limiter = RateLimiter(
-                        self.max_per_minute,
-                        self.logger,
-                        clock=self.clock,
-                        sleep=self.sleep,
-                        wall=self.wall,
-                    )
-                    self._by_account[key] = limiter
-                self._by_token[token] = limiter
+                limiter = self._by_account.get(key) or self._new()
+                self._by_token[token] = self._by_account[key] = limiter
             return limiter
 
     def for_authorization(self, header: str | bytes | None) -> RateLimiter:

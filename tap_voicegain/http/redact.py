@@ -1,13 +1,8 @@
 """Keep known secrets out of every message and log line, for the run's life.
 
-A tap remembers its tokens and URL passwords when it reads its settings
-(:meth:`Redaction.start`); while any tap is alive every log record is
-rewritten before any handler sees it (message, arguments and traceback),
-whatever logger, handler or formatter is in use. Errors built by the tap
-redact their text too (:func:`redact`). When the tap's run ends
-(:meth:`Redaction.stop`, or the tap is collected) its secrets are forgotten,
-and once no tap is alive the log record factory is the one found at start: a
-host that runs the tap in-process keeps nothing of it.
+While a tap is alive, a log record factory masks its tokens and URL passwords
+in every record; once none is, the factory found at start is back
+(docs/design.md).
 """
 
 from __future__ import annotations
@@ -158,11 +153,7 @@ def _forget(key: int) -> None:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Keep every redaction started in the block until the block ends.
-
-    For the command line: its last lines (the error that ended the run) come
-    after the run itself has ended.
-    """
+    """Keep every redaction started in the block until it ends (CLI last lines)."""
     with _LOCK:
         _HOLDING[0] += 1
     try:

@@ -1,8 +1,6 @@
 """Retries: which failures are worth another attempt, and how long to wait.
 
-Every wait has a ceiling: the backoff doubles from ``retry_wait_base`` up to
-``retry_wait_max`` (itself at most an hour), and a ``Retry-After`` the API
-asks for is capped by the same ``retry_wait_max``.
+Every wait is capped by ``retry_wait_max``, a ``Retry-After`` included.
 """
 
 from __future__ import annotations
@@ -40,10 +38,7 @@ def certificate_failure(exc: BaseException) -> bool:
 
 
 def waits(base: float, cap: float) -> Generator[float, t.Any, None]:
-    """Wait what ``Retry-After`` asks, else base, 2 x base, ...; both capped.
-
-    A generator as ``backoff`` drives it: primed, then sent each failure.
-    """
+    """Wait what ``Retry-After`` asks, else base, 2 x base, ...; both capped."""
     exc = yield 0.0
     attempt = 0
     while True:

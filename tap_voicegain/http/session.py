@@ -1,9 +1,4 @@
-"""The tap's HTTP session: every request paced, bounded in time, kept on https.
-
-The SDK sends each page through ``requests_session.send``, and so do the tap's
-own requests (one call, a transcript, the end-of-pass look): what this session
-does applies to all of them.
-"""
+"""The tap's HTTP session: every request paced, bounded in time, kept on https."""
 
 from __future__ import annotations
 
@@ -29,14 +24,7 @@ READ_CHUNK = 1 << 18  # bytes asked of the socket at a time while reading a body
 class VoicegainSession(requests.Session):
     """A ``requests`` session with rate-limit pacing, a deadline and safe redirects.
 
-    - Before each request, the account's :class:`~tap_voicegain.ratelimit.RateLimiter`
-      may wait; after it, the answer's rate-limit headers are read.
-    - ``request_timeout`` bounds each wait for a byte; a server trickling bytes
-      never trips it, so the whole answer also has a deadline.
-    - A redirect to anything but https (unless ``allow_http``, or loopback) is
-      refused: the token must not travel in clear text.
-    - The proxies the environment names are looked up once per host and
-      scheme, not for every request.
+    Every request of the tap goes through it (docs/design.md).
     """
 
     def __init__(
@@ -65,10 +53,10 @@ class VoicegainSession(requests.Session):
         limiter.acquire()
         stream = bool(kwargs.pop("stream", False))
         if "proxies" not in kwargs:
-            where = str(request.url).split("/", 3)[:3]
-            key = "/".join(where)
+            key = "/".join(str(request.url).split("/", 3)[:3])  # scheme and host
             if key not in self._proxies:
-                self._proxies[key] = resolve_proxies(request, self.proxies, self.trust_env)
+                proxies = dict(self.proxies)
+                self._proxies[key] = resolve_proxies(request, proxies, self.trust_env)
             kwargs["proxies"] = self._proxies[key]
         started = time.monotonic()
         # The body is read here, by chunks, so the deadline can be checked.
@@ -105,8 +93,7 @@ def read_body(response: requests.Response, deadline: float, allowed: float) -> N
     """Read the whole body before ``deadline`` (monotonic), as ``content`` does.
 
     Raises:
-        RequestDeadlineError: The body was still arriving at the deadline (a
-            ``Timeout``, so it is retried like one).
+        RequestDeadlineError: still arriving at the deadline (retried as a Timeout).
     """
     chunks: list[bytes] = []
     raw = response.raw
