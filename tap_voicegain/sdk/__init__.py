@@ -1,11 +1,7 @@
 """The seam to the Singer SDK: the one place that names its private parts.
 
-Everything else in the tap uses the SDK's public hooks; what only a private
-name can do is here, in this sub-package, each use listed in
-``docs/sdk-seam.md`` with the test that guards it, and enabled only on the SDK
-series those tests cover (:data:`COVERED_SDK_SERIES`).
-``tests/test_architecture.py`` fails if any other module names a private
-``singer_sdk`` attribute or module. An SDK upgrade is audited here.
+Each use is listed in ``docs/sdk-seam.md`` with the test that guards it, and
+enabled only on the SDK series those tests cover (:data:`COVERED_SDK_SERIES`).
 """
 
 from __future__ import annotations
@@ -21,7 +17,7 @@ from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 
 from tap_voicegain import errors
-from tap_voicegain.sdk import envconfig
+from tap_voicegain.sdk import batching, envconfig
 from tap_voicegain.sdk.output import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
@@ -32,8 +28,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams import RESTStream, Stream
-
-__all__ = ["BaseBatchFileEncoding", "BatchConfig", "RecordWriter", "StreamSeam"]
 
 # SDK releases whose RECORD and STATE messages the golden test compares with
 # the SDK's own path (tests/test_record_writer.py).
@@ -53,11 +47,8 @@ def sdk_covered(version: str | None = None) -> bool:
 class RecordWriter:
     """The one way a record leaves the tap: mapped, then a RECORD or a batch row.
 
-    Mapping is the SDK's: column selection, then every stream map (aliases,
-    filters, flattening). When none of it changes anything (every column
-    selected, one map that is the stream itself, no flattening) and the SDK is
-    a covered one, the record is written as it is: the SDK's path would build
-    a message object per record only to write the same bytes.
+    Mapping is the SDK's; when it changes nothing, records are written as they
+    are (docs/design.md).
     """
 
     def __init__(self, stream: Stream, writer: object) -> None:
@@ -85,11 +76,9 @@ class RecordWriter:
             )
         return self._identity
 
-    def use_sdk_path(self) -> None:
-        """Map every record, even when nothing changes (the golden test's reference)."""
-        self._identity = False
-
-    def mapped(self, record: dict[str, t.Any]) -> Iterator[tuple[str, dict[str, t.Any]]]:
+    def mapped(
+        self, record: dict[str, t.Any]
+    ) -> Iterator[tuple[str, dict[str, t.Any]]]:
         """``(output stream, record)`` for each record the maps make of ``record``."""
         stream = self._stream
         if self.identity:
@@ -101,7 +90,7 @@ class RecordWriter:
                 continue
             try:
                 out = stream_map.transform(record)
-            except Exception as exc:  # any error of a user's expression
+            except Exception as exc:  # noqa: BLE001 - any error of a user's expression
                 maps = (stream.config.get("stream_maps") or {}).get(stream.name)
                 msg = (
                     f"The stream map of '{stream.name}' failed on callId "
@@ -125,10 +114,8 @@ class RecordWriter:
 class StreamSeam:
     """The SDK's private per-record hooks of a stream, overridden here only.
 
-    - ``_write_record_message``: every record goes through :class:`RecordWriter`.
-    - ``_increment_stream_state``: the walk moves the bookmark itself
-      (``state.Partition``), after the record is written: one place.
-    - ``_request``: a page prefetched by the stream is taken instead of sent.
+    Records go through :class:`RecordWriter`, the walk moves the bookmark, and a
+    prefetched page is taken instead of sent.
     """
 
     record_writer: RecordWriter
@@ -146,6 +133,20 @@ class StreamSeam:
     ) -> requests.Response:
         return self.send_page(prepared_request, context)
 
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Batch files holding what RECORD messages would (maps, selection)."""
+        stream = t.cast("Stream", self)
+        self.record_writer.batching = True
+        try:
+            records = stream._sync_records(context, write_messages=False)  # noqa: SLF001
+            yield from batching.batches(
+                stream, batch_config, self.record_writer, records
+            )
+        finally:
+            self.record_writer.batching = False
+
     def send_page(
         self, prepared_request: requests.PreparedRequest, context: Context | None
     ) -> requests.Response:
@@ -154,11 +155,7 @@ class StreamSeam:
 
 
 class _NoSyncErrorLine(logging.Filter):
-    """Drops the SDK's "An unhandled error occurred while syncing" line.
-
-    The tap ends a failed run with one line that says what failed and what to
-    do (``tap.py``); the SDK's line before it only repeats that a stream failed.
-    """
+    """Drops the SDK's "An unhandled error occurred while syncing" line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.msg != "An unhandled error occurred while syncing '%s'"
@@ -196,20 +193,8 @@ def request_metric(
     )
 
 
-def unwritten_records(stream: Stream, context: Context | None) -> Iterable[dict[str, t.Any]]:
-    """The stream's records as its sync makes them, no RECORD message written."""
-    return stream._sync_records(context, write_messages=False)  # noqa: SLF001
-
-
 class TapSeam:
-    """The SDK's private hooks of a tap, overridden here only.
-
-    - ``_validate_config``: the one hook that sees the settings before any
-      stream exists and that ``--about``/``--discover`` skip.
-    - ``_handle_termination``: the SDK's exits 0 on SIGTERM.
-    - ``_env_var_config``: the SDK leaves number settings as text and fails on
-      bad values without naming the setting (``envconfig.py``).
-    """
+    """The SDK's private hooks of a tap (settings, signals, environment), here only."""
 
     @classproperty
     def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805
@@ -219,13 +204,15 @@ class TapSeam:
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         found = super()._validate_config(raise_errors=False)  # type: ignore[misc]
-        return self.check_settings(t.cast("list[str]", found), raise_errors=raise_errors)
+        return self.check_settings(
+            t.cast("list[str]", found), raise_errors=raise_errors
+        )
 
     def check_settings(self, found: list[str], *, raise_errors: bool) -> list[str]:
         """Add the tap's own checks to the schema's ``found`` problems."""
         raise NotImplementedError
 
-    def _handle_termination(self, signum: int, frame: object) -> None:
+    def _handle_termination(self, signum: int, _frame: object) -> None:
         self.on_signal(signum)
 
     def on_signal(self, signum: int) -> None:

@@ -1,12 +1,7 @@
-"""BATCH output that holds what RECORD messages would hold.
+"""BATCH output that holds what RECORD messages would hold (docs/design.md).
 
-The SDK's batch path writes records as they were read: stream maps, flattening
-and column deselection, which the SCHEMA message already reflects, are
-skipped. A user who nulled ``notes`` or deselected ``agent`` to keep personal
-data out of the warehouse would find it in the batch files. Here each record
-is mapped by the stream's :class:`~tap_voicegain.sdk.RecordWriter`, the one
-mapping path, before it reaches a batch file; what cannot be honoured is
-refused before any request, naming the setting.
+Each record is mapped by the stream's ``RecordWriter`` before it reaches a
+batch file; what cannot be honoured is refused before any request.
 """
 
 from __future__ import annotations
@@ -31,12 +26,10 @@ if t.TYPE_CHECKING:
     from tap_voicegain.sdk import RecordWriter
 
 
-def batch_config_of(stream: Stream, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
-    """The stream's batch_config, checked; None without one.
-
-    Raises:
-        BatchConfigError: a batch_config this tap cannot honour, named.
-    """
+def batch_config_of(
+    stream: Stream, config: t.Mapping[str, t.Any]
+) -> BatchConfig | None:
+    """The stream's batch_config, checked (BatchConfigError); None without one."""
     raw = config.get("batch_config")
     if not raw:
         return None
@@ -100,10 +93,8 @@ def _check_storage(root: str, prefix: t.Any) -> None:  # noqa: ANN401
 def check(stream: Stream, batch_config: BatchConfig) -> None:
     """Refuse what batch files cannot hold exactly as RECORD messages would.
 
-    Raises:
-        BatchConfigError: Stream maps that copy, split or remove the stream
-            (the SDK writes one set of files for every output stream), or a
-            ``parquet`` encoding without pyarrow installed.
+    Stream maps that copy, split or remove the stream (the SDK writes one set of
+    files for every output stream), or parquet without pyarrow.
     """
     maps = stream.stream_maps
     if len(maps) != 1 or isinstance(maps[0], RemoveRecordTransform):

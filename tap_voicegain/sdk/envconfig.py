@@ -1,10 +1,7 @@
 """Settings from ``TAP_VOICEGAIN_*`` variables (``--config ENV``).
 
-The SDK leaves numbers as text (``'30' is not of type 'number'``), reads any
-word but true/1/yes/on as false (``maybe``), splits broken JSON lists at commas,
-and fails on a bad integer with Python's words and no setting named. The tap
-converts numbers, integers, booleans, lists and objects itself, and names the
-variable and the setting of each bad value; the rest stays the SDK's.
+Numbers, integers, booleans, lists and objects are converted here, each bad
+value naming its variable and setting (docs/design.md).
 """
 
 from __future__ import annotations
@@ -35,16 +32,9 @@ def _kind(schema: dict[str, t.Any]) -> str | None:
     return None
 
 
-_BOOLEANS = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "on": True,
-    "false": False,
-    "0": False,
-    "no": False,
-    "off": False,
-}
+_BOOLEANS = dict.fromkeys(("true", "1", "yes", "on"), True) | dict.fromkeys(
+    ("false", "0", "no", "off"), False
+)
 
 
 def _strings(text: str) -> list[str]:
@@ -82,12 +72,7 @@ _WORDS = {
 
 
 def parse_env(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
-    """The settings given as environment variables (and in ``.env``).
-
-    Raises:
-        ConfigValidationError: Values that do not convert, each with its
-            variable and setting named.
-    """
+    """The settings given as environment variables (and in ``.env``)."""
     ours = {
         name: kind for name, p in schema["properties"].items() if (kind := _kind(p))
     }

@@ -20,12 +20,10 @@ FLUSH_BYTES = 1 << 20  # records are written out in chunks of about 1 MiB
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, without a write and flush (system calls) per record.
+    """The SDK's msgspec writer, without a write and flush per record.
 
-    Records collect in a buffer of about 1 MiB; every other message (STATE above
-    all) writes the buffer out and flushes it first, so a STATE never reaches the
-    target before the records it covers, and a killed tap has never announced
-    records it did not write.
+    Records collect in a buffer; every other message (STATE above all) flushes
+    it first, so a STATE never reaches the target before its records.
     """
 
     def __init__(self) -> None:
@@ -49,10 +47,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         version: int | None,
         extracted_at: dt.datetime | None = None,
     ) -> None:
-        """Write a RECORD message without building a message object.
-
-        ``extracted_at``: when the record's page arrived (default: now).
-        """
+        """Write a RECORD message without building a message object."""
         message: dict[str, t.Any] = {
             "type": "RECORD",
             "stream": stream,
@@ -66,12 +61,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self.flush()
 
     def flush(self) -> None:
-        """Write out what is buffered.
-
-        The stream calls this when a project is done: the SDK skips a STATE
-        that equals the last one, so records re-sent by a refresh may have no
-        STATE after them.
-        """
+        """Write out what is buffered (also at the end: a STATE may not follow)."""
         self._flushing = True
         try:
             out = sys.stdout.buffer
@@ -87,10 +77,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def when_idle(self, action: Callable[[], None]) -> None:
         """Run ``action`` now, or as soon as the write under way has ended.
 
-        For signal handlers: one that writes into the middle of a write the main
-        thread has begun would repeat records or put its STATE before them. The
-        write is not held off the signal (a target that stopped reading would
-        then keep the tap alive for ever); the handler sets its own deadline.
+        For signal handlers, which must not write into the middle of a write.
         """
         if self._flushing:
             self._after_flush = action

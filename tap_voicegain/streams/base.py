@@ -19,10 +19,9 @@ from tap_voicegain import errors, sdk, settings
 from tap_voicegain.http import answers, retry
 from tap_voicegain.http.ratelimit import RateLimits
 from tap_voicegain.http.session import VoicegainSession
-from tap_voicegain.sdk import batching
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Iterator
+    from collections.abc import Callable, Generator, Iterator
 
     from backoff.types import Details
     from singer_sdk import Tap
@@ -30,7 +29,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib import Catalog
 
     from tap_voicegain.http.ratelimit import RateLimiter
-    from tap_voicegain.sdk import BaseBatchFileEncoding, BatchConfig
 
 # Answers worth another attempt besides 5xx: a timeout, too many requests.
 RETRIED_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS})
@@ -348,17 +346,3 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
                 "status": status,
             },
         )
-
-    # --- batch files ---
-
-    @override
-    def get_batches(
-        self, batch_config: BatchConfig, context: Context | None = None
-    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
-        """Batch files holding what RECORD messages would (maps, selection)."""
-        self.record_writer.batching = True
-        try:
-            records = sdk.unwritten_records(self, context)
-            yield from batching.batches(self, batch_config, self.record_writer, records)
-        finally:
-            self.record_writer.batching = False
