@@ -1,8 +1,7 @@
 """Every error class of the tap, in one place.
 
-Errors a user can act on derive from :class:`UserError`: the tap ends the run
-with their message and exit code 1, no traceback. Their messages name the
-culprit (a setting, a project, a callId, a request) and never a token.
+A :class:`UserError` ends the run with its message and exit code 1, no
+traceback; its message names the culprit, never a token.
 """
 
 from __future__ import annotations
@@ -51,11 +50,7 @@ class NotTheExportError(requests.exceptions.RequestException):
 
 
 class CallRequestError(Exception):
-    """The request about one call (the call itself, its transcript) failed.
-
-    Never stops a run: the call is skipped for this run and remembered
-    (``streams/remembered.py``).
-    """
+    """The request about one call failed: the call is skipped and remembered."""
 
     def __init__(self, why: str, status: int | None = None, path: str = "") -> None:
         """``why``: status or shape, never the body; ``path``: the request's."""
@@ -96,10 +91,6 @@ class BatchConfigError(UserError, ValueError):
     """A batch_config this tap cannot honour exactly."""
 
 
-class SettingsError(UserError, ValueError):
-    """A setting the run cannot start with (beyond what the JSON schema says)."""
-
-
 # --- values ---
 
 
@@ -126,11 +117,7 @@ class BadValue(Exception):  # noqa: N818 - a signal, turned into a kept raw valu
 
 
 class ItemExtras(BadValue):
-    """Items read, with keys the table does not know: those go to ``_extra``.
-
-    Not a misfit: the column holds the items, ``extras`` maps each unknown
-    key's path (``markers[0].reason``) to its value, as unknown fields are kept.
-    """
+    """Items read, with unknown keys for ``_extra`` by path: not a misfit."""
 
     def __init__(self, partial: object, extras: dict[str, object]) -> None:
         """The items read, and the unknown keys' values by path."""
@@ -139,8 +126,4 @@ class ItemExtras(BadValue):
 
 
 class UnknownLayout(BadValue):
-    """A value of a column whose layout no document gives, not (fully) read.
-
-    Never stops a run, whatever ``strict_values`` says: a guess about an
-    undocumented layout is no reason to lose calls.
-    """
+    """A value in a layout no document gives: never stops a run."""

@@ -1,15 +1,8 @@
 """The Singer state: the shapes the tap reads, and each partition's bookkeeping.
 
-Reading is forward-compatible: keys and streams this version does not know
-(a later version's, a future SDK's) are carried through unchanged in every
-STATE written. Only a value the tap uses and cannot read without guessing is
-refused, before any request, naming the stream, project and value: starting
-again at callId 0 silently would send every call twice to an appending target.
-
-Each project is a partition with a callId bookmark. Next to it the tap keeps
-the calls it remembered (stepped over while processing, requests that
-failed), :class:`Partition` is the one place that moves the bookmark and
-changes that list; ``streams/walk.py`` writes the STATE after it.
+Reading is forward-compatible: what this version does not know is carried
+through; only a value the tap uses and cannot read is refused (docs/design.md).
+:class:`Partition` is the one place that moves a bookmark.
 """
 
 from __future__ import annotations
@@ -118,15 +111,10 @@ def call_id_value(value: t.Any, what: str) -> int:  # noqa: ANN401
 def normalize(
     state: dict[str, t.Any], projects: list[str], streams: t.Iterable[str]
 ) -> tuple[dict[str, t.Any], Notes]:
-    """The state in the SDK's shape, and notes for the log.
+    """The state in the SDK's shape, and notes for the log (else StateError).
 
-    Honoured: Meltano's ``{"singer_state": ...}`` wrapper (what ``meltano state
-    get`` prints), a stream-level bookmark when one project is configured, a
-    bookmark without its ``replication_key``. Carried through: whatever this
-    version does not know.
-
-    Raises:
-        StateError: A value the tap uses cannot be read without guessing.
+    Also read: Meltano's ``{"singer_state": ...}``, a stream-level bookmark with
+    one project, a bookmark without its ``replication_key``.
     """
     notes: Notes = []
     if "singer_state" in state:
@@ -134,12 +122,13 @@ def normalize(
             msg = "The state has both 'singer_state' and 'bookmarks'; keep one."
             raise StateError(msg)
         state = check_object(state["singer_state"], "The state's 'singer_state'")
-        notes.append(
-            (logging.INFO, "The state is Meltano's {'singer_state': ...}; read inside.")
-        )
+        note = "The state is Meltano's {'singer_state': ...}; read inside."
+        notes.append((logging.INFO, note))
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
-        msg = f"The state's 'bookmarks' is {_kind(bookmarks)}, not an object of streams."
+        msg = (
+            f"The state's 'bookmarks' is {_kind(bookmarks)}, not an object of streams."
+        )
         raise StateError(msg)
     ours = list(streams)
     others = sorted(set(bookmarks) - set(ours))
@@ -147,15 +136,14 @@ def normalize(
         # A typo ("call") or another tap's state: named loudly when no stream of
         # this tap has a bookmark, since the run then starts from the beginning.
         level = logging.INFO if set(bookmarks) & set(ours) else logging.WARNING
-        notes.append(
-            (
-                level,
-                f"The state has bookmarks for stream(s) {', '.join(others)}, which "
-                "this version of the tap does not have: kept as they are."
-                + ("" if level == logging.INFO else " No stream of this tap has a "
-                   "bookmark: it starts after start_after_call_id."),
-            )
+        note = (
+            f"The state has bookmarks for stream(s) {', '.join(others)}, which "
+            "this version of the tap does not have: kept as they are."
         )
+        if level == logging.WARNING:
+            note += " No stream of this tap has a bookmark: it starts after "
+            note += "start_after_call_id."
+        notes.append((level, note))
     new_bookmarks = dict(bookmarks)
     for name in ours:
         if name in bookmarks:
@@ -165,30 +153,27 @@ def normalize(
 
 def _stream_state(
     name: str,
-    stream: t.Any,  # noqa: ANN401 - any JSON value
+    given: t.Any,  # noqa: ANN401 - any JSON value
     projects: list[str],
     notes: Notes,
 ) -> dict[str, t.Any]:
-    if not isinstance(stream, dict):
-        msg = f"The state of stream '{name}' is {_kind(stream)}, not an object."
+    if not isinstance(given, dict):
+        msg = f"The state of stream '{name}' is {_kind(given)}, not an object."
         raise StateError(msg)
-    stream = dict(stream)
+    stream: dict[str, t.Any] = dict(given)
     partitions = _partitions(stream.get("partitions", []), name, notes)
     if "replication_key_value" in stream:
         _check_replication_key(stream, f"The stream-level bookmark of '{name}'", notes)
-        notes.append(
-            (logging.INFO, _adopt_stream_bookmark(name, stream, partitions, projects))
-        )
+        note = _adopt_stream_bookmark(name, stream, partitions, projects)
+        notes.append((logging.INFO, note))
     stream["partitions"] = partitions
     if all(p.get("replication_key_value") is None for p in partitions):
-        notes.append(
-            (
-                logging.WARNING,
-                f"The state of '{name}' holds no bookmark: it starts after "
-                "start_after_call_id, and an append-only target gets those calls "
-                "again. Remove the entry if that is meant.",
-            )
+        note = (
+            f"The state of '{name}' holds no bookmark: it starts after "
+            "start_after_call_id, and an append-only target gets those calls "
+            "again. Remove the entry if that is meant."
         )
+        notes.append((logging.WARNING, note))
     missing = [p for p in projects if _bookmark_of(partitions, p) is None]
     strangers = [
         str(p["context"]["project"])
@@ -196,29 +181,28 @@ def _stream_state(
         if p["context"]["project"] not in projects
     ]
     if missing and strangers:
-        notes.append(
-            (
-                logging.WARNING,
-                f"The state of '{name}' has bookmarks for project(s) "
-                f"{', '.join(strangers)}, which are not configured; project(s) "
-                f"{', '.join(missing)} have none and start after start_after_call_id. "
-                "Renamed a project? Rename it in the state too.",
-            )
+        note = (
+            f"The state of '{name}' has bookmarks for project(s) "
+            f"{', '.join(strangers)}, which are not configured; project(s) "
+            f"{', '.join(missing)} have none and start after start_after_call_id. "
+            "Renamed a project? Rename it in the state too."
         )
+        notes.append((logging.WARNING, note))
     return stream
 
 
 def _partitions(value: t.Any, name: str, notes: Notes) -> list[dict[str, t.Any]]:  # noqa: ANN401
     if not isinstance(value, list):
-        msg = f"The state's 'partitions' of stream '{name}' is {_kind(value)}, not a list."
+        msg = f"The state's 'partitions' of stream '{name}' is {_kind(value)}, "
+        msg += "not a list."
         raise StateError(msg)
     seen: set[str] = set()
     out = []
-    for partition in value:
-        context = partition.get("context") if isinstance(partition, dict) else None
+    for given in value:
+        context = given.get("context") if isinstance(given, dict) else None
         if not isinstance(context, dict):
             msg = (
-                f"A partition in the state is {_shown(partition)} (stream '{name}'); "
+                f"A partition in the state is {_shown(given)} (stream '{name}'); "
                 'each must be {"context": {"project": name}, "replication_key_value": '
                 "callId}."
             )
@@ -232,10 +216,10 @@ def _partitions(value: t.Any, name: str, notes: Notes) -> list[dict[str, t.Any]]
             raise StateError(msg)
         project = context["project"]
         if project in seen:
-            msg = f"The state of '{name}' has two partitions for project '{project}'; keep one."
-            raise StateError(msg)
+            msg = f"The state of '{name}' has two partitions for project '{project}'; "
+            raise StateError(msg + "keep one.")
         seen.add(project)
-        partition = dict(partition)
+        partition = dict(given)
         what = f"The state's bookmark for project '{project}' (stream '{name}')"
         if "replication_key_value" in partition:
             _check_replication_key(partition, what, notes)
@@ -251,8 +235,8 @@ def _check_replication_key(entry: dict[str, t.Any], what: str, notes: Notes) -> 
         notes.append((logging.INFO, f"{what} has no replication_key: read as callId."))
         entry["replication_key"] = REPLICATION_KEY
     elif key != REPLICATION_KEY:
-        msg = f"{what} in the state is for replication key {key!r}; this tap's is 'callId'."
-        raise StateError(msg)
+        msg = f"{what} in the state is for replication key {key!r}; "
+        raise StateError(msg + "this tap's is 'callId'.")
     if entry.get("replication_key_value") is not None:
         entry["replication_key_value"] = call_id_value(
             entry["replication_key_value"], what
@@ -300,7 +284,10 @@ def _adopt_stream_bookmark(
             partitions.append(partition)
         partition["replication_key"] = REPLICATION_KEY
         partition["replication_key_value"] = value
-    return f"The state's stream-level bookmark {value!r} of '{name}' is read as project '{project}''s."
+    return (
+        f"The state's stream-level bookmark {value!r} of '{name}' is read as "
+        f"project '{project}''s."
+    )
 
 
 def _call_ids(value: t.Any, key: str, project: str) -> list[int]:  # noqa: ANN401
@@ -326,9 +313,7 @@ class Partition:
     stream's walk writes the STATE (``streams/walk.py``).
     """
 
-    def __init__(
-        self, state: dict[str, t.Any], project: str, start_after: int
-    ) -> None:
+    def __init__(self, state: dict[str, t.Any], project: str, start_after: int) -> None:
         """Wrap the SDK's partition state dict of ``project``."""
         self.state = state
         self.project = project
@@ -366,7 +351,9 @@ class Partition:
         ids = set(self.remembered())
         if call_id not in ids:
             self.state[STUCK_KEY] = sorted({*ids, call_id})
-            self._set_details(call_id, {"since": now_text(), "attempts": 0, "last": why})
+            self._set_details(
+                call_id, {"since": now_text(), "attempts": 0, "last": why}
+            )
 
     def attempt(self, call_id: int, why: str) -> dict[str, t.Any]:
         """Count a run's attempt at a remembered call that is still not done."""
