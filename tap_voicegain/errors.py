@@ -14,9 +14,6 @@ class UserError(Exception):
     """An error whose message tells the user what to do: shown without a traceback."""
 
 
-# --- the API's answers ---
-
-
 class APIError(FatalAPIError, UserError):
     """An answer of the API that the run cannot go past."""
 
@@ -68,9 +65,6 @@ class PrefetchCancelledError(Exception):
     """The stream moved on: the prefetch must not send (another) request."""
 
 
-# --- the run's inputs ---
-
-
 class ProjectsFailedError(UserError):
     """Some projects could not be exported; the others were, state included."""
 
@@ -89,9 +83,6 @@ class CatalogError(UserError, ValueError):
 
 class BatchConfigError(UserError, ValueError):
     """A batch_config this tap cannot honour exactly."""
-
-
-# --- values ---
 
 
 class RecordError(UserError, ValueError):

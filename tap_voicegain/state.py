@@ -50,11 +50,7 @@ def _kind(value: t.Any) -> str:  # noqa: ANN401
 
 
 def parse_state_text(text: str, source: str) -> dict[str, t.Any]:
-    """The state in a ``--state`` file: a JSON object, else a clear error.
-
-    Raises:
-        StateError: The file is not JSON, or its JSON is not an object.
-    """
+    """The state in a ``--state`` file: a JSON object, else a StateError."""
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -79,11 +75,7 @@ def check_object(value: t.Any, what: str = "The state") -> dict[str, t.Any]:  # 
 
 
 def call_id_value(value: t.Any, what: str) -> int:  # noqa: ANN401
-    """A callId held in the state: an integer, digits, or an integral float.
-
-    Raises:
-        StateError: anything else, naming ``what``.
-    """
+    """A callId held in the state (integer, digits, integral float), else StateError."""
     number: int | None = None
     if type(value) is int:
         number = value
@@ -334,8 +326,6 @@ class Partition:
             self.state["replication_key"] = REPLICATION_KEY
             self.state["replication_key_value"] = call_id
             self.changed = True
-
-    # --- remembered calls ---
 
     def remembered(self) -> list[int]:
         """The remembered calls, in callId order."""

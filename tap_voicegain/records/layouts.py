@@ -68,9 +68,6 @@ def to_sentiments(value: t.Any) -> Items | None:  # noqa: ANN401
     return object_list(value, SENTIMENT, "a list of speaker sentiments")
 
 
-# --- markers ---
-
-
 def _note(value: t.Any) -> str | None:  # noqa: ANN401
     return None if value == "null" else to_str(value)
 
@@ -89,11 +86,7 @@ def to_markers(value: t.Any) -> Items | None:  # noqa: ANN401
 
 
 def markers_cell(value: str) -> Items:
-    """Markers of a CSV cell; a chunk not starting ``digits,`` continues a note.
-
-    Raises:
-        ValueError: the cell does not start with a marker, or a bad marker.
-    """
+    """CSV markers (else ValueError); a chunk not ``digits,`` continues a note."""
     parts: list[list[str]] = []
     for chunk in value.split("|"):
         head, comma, _ = chunk.partition(",")
@@ -113,8 +106,6 @@ def markers_cell(value: str) -> Items:
         for time, kind, note in parts
     ]
 
-
-# --- word cloud ---
 
 _PHRASE_KEYS = ("phrase", "word", "text", "term")
 _FREQ_KEYS = ("freq", "count", "frequency")
@@ -176,8 +167,6 @@ def _word(phrase: t.Any, freq: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
     except BadValue:
         raise UnknownLayout(WORDS_EXPECTED) from None
 
-
-# --- DTMF events ---
 
 # DTMF keys: 0-9, *, #, and A-D (the fourth column of a DTMF keypad).
 DTMF_KEYS = frozenset("0123456789*#ABCD")

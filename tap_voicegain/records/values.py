@@ -97,9 +97,6 @@ def call_id_of(value: t.Any) -> int:  # noqa: ANN401
     return call_id
 
 
-# --- scalars: value -> typed value or None; raise BadValue on a misfit ---
-
-
 def to_int(value: t.Any) -> int | None:  # noqa: ANN401
     """Integer in 64 bits from an int, an integral float or a decimal string."""
     kind = type(value)
@@ -294,9 +291,6 @@ def _read_clock(clock: str) -> tuple[int, int, int]:
     if not 1 <= hour_num <= 12 or minute_num > 59 or second_num > 59:  # noqa: PLR2004
         raise ValueError(clock)
     return hour_num % 12 + (12 if half == "PM" else 0), minute_num, second_num
-
-
-# --- lists and objects ---
 
 
 def to_str_list(value: t.Any) -> list[str] | None:  # noqa: ANN401

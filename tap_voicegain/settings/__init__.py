@@ -457,11 +457,7 @@ _RFC3339 = re.compile(
 
 
 def parse_datetime(value: str) -> dt.datetime:
-    """An aware datetime from RFC 3339 text; zone-less text is taken as UTC.
-
-    Raises:
-        ValueError: not RFC 3339, or not a date on the calendar.
-    """
+    """An aware datetime from RFC 3339 text (zone-less: UTC), else ValueError."""
     match = _RFC3339.fullmatch(value)
     if match is None:
         raise ValueError(value)

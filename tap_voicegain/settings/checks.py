@@ -41,12 +41,7 @@ _AGAIN = "copy the token again from Project Settings (its value is not shown)"
 def check_config(
     config: t.Mapping[str, t.Any], *, now: float | None = None
 ) -> tuple[list[str], list[str]]:
-    """Check settings beyond what their JSON schema can say.
-
-    Returns:
-        (errors, warnings): each names the setting and what it accepts. No value
-        of a token is ever part of a message.
-    """
+    """Check settings beyond their JSON schema: (errors, warnings), no token shown."""
     errors: list[str] = []
     warnings: list[str] = []
     settings = Settings.from_config(

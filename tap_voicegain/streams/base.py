@@ -79,8 +79,6 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
 
     list_format = "json"  # the format the stream asks the call list in
 
-    # --- the SDK's hooks: where, who, how long ---
-
     @property
     @override
     def partitions(self) -> list[dict[str, t.Any]]:
@@ -125,8 +123,6 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
         """The project's contextId, as its token names it (None if it doesn't)."""
         return settings.context_id(self._projects[project].token)
 
-    # --- projects ---
-
     @contextlib.contextmanager
     def project_scope(self, context: Context | None) -> Iterator[str]:
         """Read one project; with several, a failure is kept and the others go on."""
@@ -164,8 +160,6 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
                 entry.key_properties = list(keys)
                 entry.metadata.root.table_key_properties = list(keys)
 
-    # --- the SDK's record limit (--test) ---
-
     @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
@@ -184,8 +178,6 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
                 return "stopped after the first record (--test)"
             return f"stopped after {limit} records (record limit)"
         return None
-
-    # --- answers ---
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -271,8 +263,6 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
 
     def on_request_sent(self) -> None:
         """A request about one call is about to go (every attempt counts)."""
-
-    # --- retries ---
 
     @override
     def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:

@@ -82,12 +82,7 @@ class Remembered:
         )
 
     def _finished(self, call_id: int) -> list[dict[str, t.Any]]:
-        """The records of a remembered call, from ``GET /sa/call/{callId}``.
-
-        Raises:
-            NotReadyError: still processing, or its transcript not ready.
-            CallRequestError: the request failed, or the answer is not that call.
-        """
+        """The records of a remembered call once finished (else NotReadyError)."""
         stream = self.stream
         params = {"inclSegments": "true"} if stream.incl_segments else {}
         path = f"GET /sa/call/{call_id}"

@@ -96,8 +96,6 @@ class CallListStream(VoicegainStream):
         self._prefetch = prefetch.Prefetch(super().send_page, self.request_decorator)
         self._prefetch_on = sdk.sdk_covered()  # it answers through the seam's _request
 
-    # --- what a stream emits for a call (each stream says) ---
-
     def records_for(self, call: dict[str, t.Any], run: ProjectRun) -> Records:
         """The records ``call`` gives (tagged with its project).
 
@@ -123,8 +121,6 @@ class CallListStream(VoicegainStream):
                 )
                 raise errors.BadPageError(msg)
         return record
-
-    # --- the walk ---
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -280,8 +276,6 @@ class CallListStream(VoicegainStream):
             run.partition.changed = False
             sdk.write_state(self)
 
-    # --- what follows a short page ---
-
     def _past_the_end(
         self, current: ExportPass, run: ProjectRun
     ) -> Generator[dict[str, t.Any], None, bool]:
@@ -337,8 +331,6 @@ class CallListStream(VoicegainStream):
         run.progress.stepped_over.append((call_id, why))
         self.save()
         return True
-
-    # --- requests of the passes ---
 
     @override
     def get_new_paginator(self) -> PassPaginator:
@@ -418,8 +410,6 @@ class CallListStream(VoicegainStream):
                 "kept in _extra" if kept else "dropped",
                 ", ".join(sorted(new)),
             )
-
-    # --- prefetch (http/prefetch.py): the next request while this page is read ---
 
     def _prefetch_next(
         self, response: requests.Response, current: ExportPass, run: ProjectRun
