@@ -34,16 +34,6 @@ if t.TYPE_CHECKING:
 RETRIED_STATUSES = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.TOO_MANY_REQUESTS})
 
 
-@functools.cache
-def user_agent() -> str:
-    """``tap-voicegain/<version>``, read once (package metadata is slow to read)."""
-    try:
-        version = metadata.version("tap-voicegain")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "0+unknown"
-    return f"tap-voicegain/{version}"
-
-
 class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
     """Base stream of the Voicegain API; the page token is ``afterCallId``."""
 
@@ -93,7 +83,11 @@ class VoicegainStream(sdk.StreamSeam, RESTStream[int]):
     @functools.cached_property
     @override
     def user_agent(self) -> str:
-        return user_agent()
+        try:
+            version = metadata.version("tap-voicegain")
+        except metadata.PackageNotFoundError:  # running from a source tree
+            version = "0+unknown"
+        return f"tap-voicegain/{version}"
 
     @property
     @override

@@ -115,11 +115,7 @@ class Remembered:
     def _not_done(self, call_id: int, why: str, *, warn: bool) -> int:
         """Count a run's attempt; give the call up once the bound is passed."""
         details = self.partition.attempt(call_id, why)
-        try:
-            since = parse_datetime(str(details.get("since")))
-        except ValueError:
-            since = dt.datetime.now(dt.timezone.utc)
-        hours = (dt.datetime.now(dt.timezone.utc) - since).total_seconds() / 3600
+        hours = hours_since(str(details.get("since"))) or 0.0
         limit = self.stream.settings.give_up_after_hours
         if details["attempts"] >= ATTEMPTS_BEFORE_GIVING_UP and hours >= limit:
             self.partition.forget(call_id, given_up=True)
@@ -155,3 +151,14 @@ class Remembered:
             call_id,
             exc,
         )
+
+
+def hours_since(value: object) -> float | None:
+    """Hours since an RFC 3339 time; None when ``value`` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    return (dt.datetime.now(dt.timezone.utc) - moment).total_seconds() / 3600

@@ -27,7 +27,7 @@ from tap_voicegain.streams.passes import (
     RefreshPass,
 )
 from tap_voicegain.streams.progress import Progress
-from tap_voicegain.streams.remembered import Remembered
+from tap_voicegain.streams.remembered import Remembered, hours_since
 
 if t.TYPE_CHECKING:
     from collections.abc import Generator, Iterable, Iterator
@@ -320,7 +320,7 @@ class CallListStream(VoicegainStream):
 
     def _step_over(self, call: dict[str, t.Any], why: str, run: ProjectRun) -> bool:
         """Step over a call processing for too long: remember it, move past it."""
-        hours = processing_hours(call)
+        hours = hours_since(call.get("startTime"))
         limit = self.settings.max_processing_hours
         if hours is None or hours <= limit or run.steps >= MAX_STEPS_PER_RUN:
             return False
@@ -438,15 +438,3 @@ class CallListStream(VoicegainStream):
         """A signal stops the run: the pass under way says so in its summary."""
         if self.run is not None:
             self.run.progress.ended_because = why
-
-
-def processing_hours(call: dict[str, t.Any]) -> float | None:
-    """Hours since the call's ``startTime``; None when it has none."""
-    started = call.get("startTime")
-    if not isinstance(started, str):
-        return None
-    try:
-        moment = parse_datetime(started)
-    except ValueError:
-        return None
-    return (dt.datetime.now(dt.timezone.utc) - moment).total_seconds() / 3600
