@@ -208,7 +208,11 @@ def utc_seconds(value: str, days: set[str] | None = None) -> str | None:
         days.add(day)
     hour, minute, second = clock[:2], clock[3:5], clock[6:]
     digits = hour + minute + second
-    if clock[2:6:3] != "::" or not (digits.isascii() and digits.isdigit()):
+    if (
+        clock[2] != ":"
+        or clock[5] != ":"
+        or not (digits.isascii() and digits.isdigit())
+    ):
         return None
     # Two ASCII digits each: text order is number order.
     if hour > "23" or minute > "59" or second > "59":
@@ -219,7 +223,7 @@ def utc_seconds(value: str, days: set[str] | None = None) -> str | None:
 def _on_calendar(day: str) -> bool:
     year, month, mday = day[:4], day[5:7], day[8:]
     digits = year + month + mday
-    if day[4:8:3] != "--" or not (digits.isascii() and digits.isdigit()):
+    if day[4] != "-" or day[7] != "-" or not (digits.isascii() and digits.isdigit()):
         return False
     try:
         dt.date(int(year), int(month), int(mday))
