@@ -23,6 +23,8 @@ and lowest..highest over the rounds. The load average is printed with each table
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 import statistics
 import time
 import typing as t
@@ -137,6 +139,10 @@ def main(args: argparse.Namespace, workdir: Path, progress: Progress) -> int:
         ),
     ]
     print("\n".join(lines))
+    # The plugin virtualenvs and snapshots are large; logs, traces, charts stay.
+    for path in [*workdir.glob("meltano-*"), *workdir.glob("project-*")]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
     return 0
 
 
@@ -462,5 +468,8 @@ def chart(bench: Bench, table: Table, destination: str) -> Path:
         f"meltano run tap-voicegain target-{destination}: {args.new_calls} new calls, "
         "seconds by phase (median)"
     )
-    path.write_text(timeline.svg_chart(breakdown_rows(table), title))
+    rows = breakdown_rows(table)
+    path.write_text(timeline.svg_chart(rows, title))
+    # The figures too, to draw the chart again (timeline.svg_chart) for the docs.
+    path.with_suffix(".json").write_text(json.dumps({"title": title, "rows": rows}))
     return path
