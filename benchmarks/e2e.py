@@ -43,7 +43,10 @@ MELTANO = REPO / ".venv-meltano" / "bin" / "meltano"
 # minutes); delete the directory to reinstall.
 SYS_DIR = Path(tempfile.gettempdir()) / "tap-voicegain-benchmark-meltano"
 # What meltano.yml ships for target-postgres, and the target's own default.
-TUNED_POSTGRES = {"TARGET_POSTGRES_VALIDATE_RECORDS": ("false", "true")}
+TUNED_POSTGRES = {
+    "TARGET_POSTGRES_VALIDATE_RECORDS": ("false", "true"),
+    "TARGET_POSTGRES_USE_COPY": ("true", "false"),  # issue 22
+}
 # Issue 14: the shipped settings take at least 40 % off the pipeline's wall time.
 SHIPPED_WALL_RATIO_TARGET = 0.6
 

@@ -23,6 +23,8 @@ and lowest..highest over the rounds. The load average is printed with each table
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 import statistics
 import time
 import typing as t
@@ -137,6 +139,10 @@ def main(args: argparse.Namespace, workdir: Path, progress: Progress) -> int:
         ),
     ]
     print("\n".join(lines))
+    # The plugin virtualenvs and snapshots are large; logs, traces, charts stay.
+    for path in [*workdir.glob("meltano-*"), *workdir.glob("project-*")]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
     return 0
 
 
@@ -370,18 +376,25 @@ def describe(outcome: Outcome) -> str:
     )
 
 
-def _ratio(mine: list[Outcome], theirs: list[Outcome]) -> str:
-    ratios = [a.run.wall_s / b.run.wall_s for a, b in zip(mine, theirs, strict=True)]
+def _ratio(mine: list[Outcome], theirs: list[Outcome] | None, cost: str) -> str:
+    """Paired ratio of ``cost`` (wall_s, cpu_s): median (lowest..highest)."""
+    if not theirs or mine is theirs:
+        return "-"
+    ratios = [
+        getattr(a.run, cost) / getattr(b.run, cost)
+        for a, b in zip(mine, theirs, strict=True)
+    ]
     return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}..{max(ratios):.2f})"
 
 
 def render(table: Table) -> list[str]:
     """The table: each contender's wall, CPU, RSS, first request, paired ratios."""
     lines = [table.title, f"({table.load_start} at start, {table.load_end} at end)"]
-    width = max(len(label) for label in table.outcomes) + 2
+    width = max(len(label) for label in [*table.outcomes, "contender"]) + 2
     header = (
         f"{'contender':<{width}}{'wall s':>7}{'min-max':>13}{'CPU s':>7}{'RSS MB':>8}"
-        f"{'1st req s':>10}{'wall / dlt':>21}{'wall / ours':>21}"
+        f"{'1st req s':>10}{'wall / dlt':>20}{'CPU / dlt':>20}{'wall / ours':>20}"
+        f"{'CPU / ours':>20}"
     )
     lines.append(header)
     dlt = table.outcomes.get("dlt")
@@ -392,15 +405,19 @@ def render(table: Table) -> list[str]:
         rss = max(o.run.maxrss_kb for o in outcomes)
         firsts = table.first_request[label]
         first = f"{statistics.median(firsts):.2f}" if firsts else "-"
-        versus_dlt = _ratio(outcomes, dlt) if dlt and label != "dlt" else "-"
-        versus_ours = _ratio(outcomes, ours) if label != "ours" else "-"
+        ratios = "".join(
+            f"{_ratio(outcomes, other, cost):>20}"
+            for other in (dlt, ours)
+            for cost in ("wall_s", "cpu_s")
+        )
         lines.append(
             f"{label:<{width}}{statistics.median(walls):>7.2f}"
             f"{f'{min(walls):.2f}-{max(walls):.2f}':>13}{cpu:>7.2f}"
-            f"{report.mb(rss):>8.0f}{first:>10}{versus_dlt:>21}{versus_ours:>21}"
+            f"{report.mb(rss):>8.0f}{first:>10}{ratios}"
         )
     lines.append(
-        "(wall, CPU: the whole run, every process; RSS: the largest process's peak; "
+        "(wall, CPU: the whole run, every process (CPU: user + system, less "
+        "sensitive to other load than wall); RSS: the largest process's peak; "
         "1st req: start -> first call page asked for)"
     )
     if table.traced:
@@ -451,5 +468,8 @@ def chart(bench: Bench, table: Table, destination: str) -> Path:
         f"meltano run tap-voicegain target-{destination}: {args.new_calls} new calls, "
         "seconds by phase (median)"
     )
-    path.write_text(timeline.svg_chart(breakdown_rows(table), title))
+    rows = breakdown_rows(table)
+    path.write_text(timeline.svg_chart(rows, title))
+    # The figures too, to draw the chart again (timeline.svg_chart) for the docs.
+    path.with_suffix(".json").write_text(json.dumps({"title": title, "rows": rows}))
     return path

@@ -192,7 +192,9 @@ def ascii_bars(rows: dict[str, dict[str, float]], width: int = 60) -> list[str]:
 
 def svg_chart(rows: dict[str, dict[str, float]], title: str) -> str:
     """A horizontal stacked bar chart of the phases, as an SVG document."""
-    left, bar_h, gap, width = 190, 26, 14, 560
+    # Room for the longest label at about 7.5 px a character (13 px sans-serif).
+    left = max(190, 20 + round(7.5 * max(len(label) for label in rows)))
+    bar_h, gap, width = 26, 14, 560
     top = 44
     longest = max(sum(phases.values()) for phases in rows.values()) or 1.0
     scale = width / longest

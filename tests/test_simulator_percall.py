@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests
 
@@ -170,9 +168,8 @@ def test_a_transcript_nested_a_thousand_deep(http, sim):
     target = sessions(sim)[0]
     sim.fail_transcript(target, "deep")
     body = transcript(http, sim, target).content
+    # Deeper than Python 3.11's json reads (3.12 reads it without recursion).
     assert body == b"[" * 1000 + b"]" * 1000
-    with pytest.raises(RecursionError):
-        json.loads(body)
     sim.fail_transcript(target, "deep", depth=3, as_object=True)
     assert transcript(http, sim, target).json() == {"a": {"a": {"a": {}}}}
 
