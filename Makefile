@@ -58,6 +58,9 @@ $(BIN)/tap-voicegain: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 install: $(BIN)/tap-voicegain  ## the tap and its test/lint/typing tools in .venv
+	@# uv compiles what it installs, not the editable source: compiled here (only
+	@# what changed), as PYTHONDONTWRITEBYTECODE=1 would keep Python from it.
+	@$(BIN)/python -m compileall -q tap_voicegain voicegain_sim
 
 $(MELTANO_STAMP): requirements/meltano.txt | $(UV)
 	@echo "Installing Meltano $(MELTANO_VERSION) into $(MELTANO_VENV) from requirements/meltano.txt ..."

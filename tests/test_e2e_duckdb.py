@@ -90,8 +90,9 @@ def test_meltano_yml_declares_every_tap_setting(meltano_yml):
             name in SECRETS or bool(prop.get("secret"))
         ), name
     assert tap["namespace"] == "tap_voicegain"
-    # This checkout, with uv.lock's pins as constraints (tests/test_packaging.py).
-    assert tap["pip_url"].split()[:2] == ["-e", "."]
+    # This checkout, not editable (Meltano caches the catalog of such a plugin
+    # only), with uv.lock's pins as constraints (tests/test_packaging.py).
+    assert tap["pip_url"].split()[:2] == [".", "--constraint"]
     assert set(tap["capabilities"]) >= {
         "state",
         "catalog",

@@ -370,7 +370,7 @@ def test_the_plugin_virtualenv_gets_uv_lock_s_pins():
     # meltano.yml installs the tap with requirements/tap.txt as constraints;
     # `make lock` writes that file from uv.lock, and must have since it changed.
     tap = files.plugin(files.meltano_project(), "extractors", files.EXTRACTOR)
-    assert tap["pip_url"] == "-e . --constraint requirements/tap.txt"
+    assert tap["pip_url"] == ". --constraint requirements/tap.txt"
     proc = subprocess.run(
         [
             _uv(),

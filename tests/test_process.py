@@ -227,8 +227,9 @@ def test_the_token_appears_in_no_output_at_debug_level(tmp_path):
         assert run(good, check=False).returncode != 0
         sim.inject("status", code=401)
         assert run(good, check=False).returncode != 0
-        sim.inject("html", after=1)
+        sim.inject("html", times=10)  # a lasting maintenance page: retried, then named
         assert run(good, check=False).returncode != 0
+        sim.faults.clear()
         sim.inject("status", code=400, body='{"message": "bad afterCallId"}')
         assert run(good, check=False).returncode != 0
         catalog = run(good, "--discover")
