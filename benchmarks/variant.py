@@ -16,7 +16,8 @@ import contextlib
 import math
 import sys
 
-from tap_voicegain import gc_policy, prefetch, tap
+from tap_voicegain import tap
+from tap_voicegain.http import prefetch
 
 
 def main() -> None:
@@ -24,7 +25,7 @@ def main() -> None:
     args = sys.argv[1:]
     if "--default-gc" in args:
         args.remove("--default-gc")
-        gc_policy.tuned_gc = contextlib.nullcontext  # type: ignore[assignment]
+        tap.tuned_gc = contextlib.nullcontext  # type: ignore[assignment]
     if "--no-prefetch" in args:
         args.remove("--no-prefetch")
         prefetch.PAYS_AFTER_S = math.inf

@@ -1,0 +1,78 @@
+# ruff: noqa: T201
+"""What a JSON page costs to decode, with fields the tap knows and with new ones.
+
+    .venv/bin/python benchmarks/decode.py [--calls 1000] [--repeat 15]
+
+Pages of simulator calls are decoded by the tap's reader into records; the same
+page is timed as the API sends it today, with five fields the field table does
+not know added to every call (a new API release), and with one value per call
+that misfits its column (the per-value route). Rounds are interleaved; the
+median per page and the ratio to the plain page are printed. Not a test: it
+never fails on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import msgspec
+
+from tap_voicegain.records.reader import CallReader
+from voicegain_sim import make_calls
+
+NEW_FIELDS = {
+    "routingScore": 0.42,
+    "escalationLevel": 2,
+    "channelName": "voice",
+    "surveyAnswers": {"q1": "yes", "q2": 5},
+    "flags": ["vip", "callback"],
+}
+
+
+def pages(count: int) -> dict[str, bytes]:
+    calls = make_calls(count, seed=5)
+    with_new = [{**call, **NEW_FIELDS} for call in calls]
+    misfit = [{**call, "duration": "about 9 minutes"} for call in calls]
+    return {
+        "known fields": msgspec.json.encode(calls),
+        "5 new fields": msgspec.json.encode(with_new),
+        "a misfit per call": msgspec.json.encode(misfit),
+    }
+
+
+def time_page(body: bytes, reader: CallReader) -> float:
+    started = time.perf_counter()
+    reader.page(body, "json")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Time each kind of page, interleaved; print medians and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    bodies = pages(args.calls)
+    # One reader per kind, as a run has one: what it learns stays learned.
+    readers = {name: CallReader(strict_values=False) for name in bodies}
+    for name, body in bodies.items():  # warm: the first page learns new fields
+        readers[name].page(body, "json")
+    times: dict[str, list[float]] = {name: [] for name in bodies}
+    for _ in range(args.repeat):
+        for name, body in bodies.items():
+            times[name].append(time_page(body, readers[name]))
+    base = statistics.median(times["known fields"])
+    print(f"{args.calls}-call JSON page, median of {args.repeat} interleaved rounds")
+    for name, values in times.items():
+        median = statistics.median(values)
+        spread = f"{min(values) * 1000:.1f}..{max(values) * 1000:.1f}"
+        print(
+            f"  {name:<20} {median * 1000:7.1f} ms ({spread}) "
+            f"{median / base:5.2f}x the known-fields page"
+        )
+
+
+if __name__ == "__main__":
+    main()
