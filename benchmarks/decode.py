@@ -1,4 +1,3 @@
-# ruff: noqa: T201
 """What a JSON page costs to decode, with fields the tap knows and with new ones.
 
     .venv/bin/python benchmarks/decode.py [--calls 1000] [--repeat 15]

@@ -129,13 +129,18 @@ def test_dependencies_point_one_way():
         mine = part_of(here)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module:
-                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                targets = [node.module] + [
+                    f"{node.module}.{a.name}" for a in node.names
+                ]
             elif isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             else:
                 continue
             for target in targets:
-                if not target.startswith("tap_voicegain.") and target != "tap_voicegain":
+                if (
+                    not target.startswith("tap_voicegain.")
+                    and target != "tap_voicegain"
+                ):
                     continue
                 theirs = part_of(target) if target.count(".") else "__init__"
                 if theirs in {mine, "errors", "settings", "__init__"}:
@@ -151,7 +156,7 @@ def test_every_module_is_under_a_few_hundred_lines():
     long = {
         str(p.relative_to(PACKAGE)): n
         for p in modules()
-        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500  # noqa: PLR2004
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert long == {}
 
@@ -209,7 +214,7 @@ def process_facts() -> dict[str, object]:
         "threads": sorted(
             t.name for t in threading.enumerate() if "simulator" not in t.name
         ),
-        "secrets": redact._SECRETS,  # noqa: SLF001 - what the test is about
+        "secrets": redact._SECRETS,
         "root handlers": list(logging.getLogger().handlers),
         "tap logger filters": list(logging.getLogger("tap-voicegain.calls").filters),
     }

@@ -105,7 +105,7 @@ def test_agent_and_queue_have_the_models_sub_fields(model, subs):
 def test_every_query_parameter_is_sent_or_left_out_with_a_reason():
     source = inspect.getsource(SaInternalApi.sa_call_query_with_http_info)
     theirs = set(re.findall(r"query_params\.append\(\('(\w+)'", source))
-    assert len(theirs) == 20  # noqa: PLR2004 - the client's 20 parameters
+    assert len(theirs) == 20
     filters = {
         "direction": "inbound",
         "internal_endpoints": ["1"],

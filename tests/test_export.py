@@ -362,7 +362,9 @@ def test_the_end_of_pass_summary_speaks_only_of_calls_within_the_filters(caplog)
         caplog.clear()
         with caplog.at_level("INFO"):
             run = run_tap(config)
-        line = next(r.getMessage() for r in caplog.records if "exported" in r.getMessage())
+        line = next(
+            r.getMessage() for r in caplog.records if "exported" in r.getMessage()
+        )
         return run.call_ids, line
 
     with VoicegainSimulator(calls, token=TOKEN) as sim:

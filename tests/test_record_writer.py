@@ -56,7 +56,9 @@ def test_the_record_writer_writes_exactly_what_the_sdk_path_writes(monkeypatch, 
             if path == "mapped":
                 patch.setattr(RecordWriter, "identity", False)
             elif path == "sdk":  # the SDK's own code, as if the seam were not there
-                patch.setattr(StreamSeam, "_write_record_message", Stream._write_record_message)
+                patch.setattr(
+                    StreamSeam, "_write_record_message", Stream._write_record_message
+                )
             with VoicegainSimulator(golden_calls(), token="t") as sim:
                 config = {"jwt_token": "t", "api_url": sim.url, "per_page": 30, **extra}
                 return without_time(run_tap(config).messages)

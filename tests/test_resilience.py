@@ -182,7 +182,9 @@ def test_a_200_with_the_wrong_body_names_the_page_and_keeps_state_honest(
         ("html", "csv", "an HTML page"),
     ],
 )
-def test_a_200_that_is_not_the_export_is_retried_then_named(sim, fast, fault, fmt, says):
+def test_a_200_that_is_not_the_export_is_retried_then_named(
+    sim, fast, fault, fmt, says
+):
     # A maintenance page that passes: every call, nothing twice.
     sim.inject(fault, after=2)
     passed = run_tap({**fast, "format": fmt})

@@ -53,9 +53,9 @@ def test_segments_are_one_record_each_keyed_by_project_call_and_number():
     records = segment_records(run)
     got = [(r["callId"], r["segmentSeq"], r["type"]) for r in records]
     assert got == expected_segments(sim, calls)
-    assert len({(r["contextId"], r["callId"], r["segmentSeq"]) for r in records}) == len(
-        records
-    )
+    assert len(
+        {(r["contextId"], r["callId"], r["segmentSeq"]) for r in records}
+    ) == len(records)
     schema = next(m for m in run.messages if m["type"] == "SCHEMA")
     assert schema["key_properties"] == ["contextId", "callId", "segmentSeq"]
     assert all(p.get("inclSegments") == ["true"] for p in asked)
@@ -103,7 +103,11 @@ def test_segments_with_calls_and_with_several_projects():
     with east_and_west(east, west, per_page=5) as (sim, config):
         sim.segments = True
         run = run_streams(config, "calls", "call_segments")
-    calls = [m["record"] for m in run.messages if m["type"] == "RECORD" and m["stream"] == "calls"]
+    calls = [
+        m["record"]
+        for m in run.messages
+        if m["type"] == "RECORD" and m["stream"] == "calls"
+    ]
     segments = segment_records(run)
     assert len(calls) == 24
     assert {r["project"] for r in segments} == {"east", "west"}
@@ -190,7 +194,9 @@ def test_each_newer_filter_is_sent_and_narrows_the_export(setting, value, param,
         ({"internal_endpoints": ["1,2"]}, "internal_endpoints"),
     ],
 )
-def test_a_bad_filter_is_refused_before_any_request_naming_it(sim, config, change, names):
+def test_a_bad_filter_is_refused_before_any_request_naming_it(
+    sim, config, change, names
+):
     with pytest.raises(ConfigValidationError) as caught:
         TapVoicegain(config={**config, **change})
     assert names in str(caught.value) + " ".join(caught.value.errors)

@@ -78,7 +78,11 @@ def test_a_stuck_call_answered_404_is_kept_for_the_next_run_with_a_warning(caplo
     assert second.call_ids == []
     # One 404 may be a passing hiccup: given up only by the bound (give_up_after_hours).
     assert partition(second.last_state)["stuck_call_ids"] == [stuck]
-    (warning,) = [r.getMessage() for r in caplog.records if f"callId {stuck} skipped" in r.getMessage()]
+    (warning,) = [
+        r.getMessage()
+        for r in caplog.records
+        if f"callId {stuck} skipped" in r.getMessage()
+    ]
     assert f"GET /sa/call/{stuck}: HTTP 404" in warning
 
 
@@ -104,7 +108,9 @@ def test_a_call_processing_for_less_than_the_limit_still_holds_the_export(caplog
             run = run_tap(config)
     assert run.call_ids == ids(calls[:15])
     assert "stuck_call_ids" not in partition(run.last_state)
-    summary = next(r.getMessage() for r in caplog.records if "exported" in r.getMessage())
+    summary = next(
+        r.getMessage() for r in caplog.records if "exported" in r.getMessage()
+    )
     assert f"a call still processing at callId {calls[15]['callId']}" in summary
     assert "stepped over" not in summary
 

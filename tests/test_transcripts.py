@@ -264,7 +264,9 @@ def test_a_bad_transcript_body_is_skipped_and_remembered_without_quoting_it(
     assert ids == [int(c["callId"]) for c in with_transcript(sim.calls)][1:]
     partition = run.last_state["bookmarks"]["transcripts"]["partitions"][0]
     assert partition["stuck_call_ids"] == [first]
-    (warning,) = [r for r in caplog.records if f"callId {first} skipped" in r.getMessage()]
+    (warning,) = [
+        r for r in caplog.records if f"callId {first} skipped" in r.getMessage()
+    ]
     assert "JSON that does not parse" in warning.getMessage()
     assert "Private-Word" not in caplog.text
 

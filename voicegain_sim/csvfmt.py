@@ -211,5 +211,16 @@ def render_csv(
     writer = csv.writer(buffer)
     writer.writerow(columns)
     getters = _getters(tuple(columns))
-    writer.writerows([get(call, zone) for get in getters] for call in calls)
-    return buffer.getvalue()
+    rows = [[get(call, zone) for get in getters] for call in calls]
+    # Python 3.10's writer refuses NUL (3.11 writes it as it is): write a
+    # character no cell holds in its place, then put the NUL back.
+    cells = "".join(cell for row in rows for cell in row if isinstance(cell, str))
+    if "\x00" not in cells:
+        writer.writerows(rows)
+        return buffer.getvalue()
+    stand_in = next(chr(c) for c in range(0xE000, 0x10FFFF) if chr(c) not in cells)
+    for row in rows:
+        writer.writerow(
+            [c.replace("\x00", stand_in) if isinstance(c, str) else c for c in row]
+        )
+    return buffer.getvalue().replace(stand_in, "\x00")

@@ -330,6 +330,10 @@ class CallReader:
 
     def _csv_rows(self, text: str) -> Iterator[dict[str, t.Any]]:
         """Records from a CSV export (header row first), else a ValueError."""
+        nul = None  # Python 3.10's reader refuses NUL: read as a character not there
+        if "\x00" in text:
+            nul = next(chr(c) for c in range(0xE000, 0x10FFFF) if chr(c) not in text)
+            text = text.replace("\x00", nul)
         rows = csv.reader(io.StringIO(text, newline=""))
         limit = csv.field_size_limit()
         # The csv module's cell limit (128 KiB) is process-wide: raised for this page.
@@ -340,7 +344,6 @@ class CallReader:
                 return
             plan = CsvPlan(header, self._csv_time, self.fields)
             self._warn_duplicates(plan)
-            check_nul = "\x00" in text
             width = len(header)
             for line_no, row in enumerate(rows, start=2):
                 if len(row) != width:
@@ -350,7 +353,7 @@ class CallReader:
                     msg += f"the header has {width}"
                     raise ValueError(msg)
                 kept: dict[str, t.Any] = {}
-                record = self._csv_record(row, plan, kept, check_nul=check_nul)
+                record = self._csv_record(row, plan, kept, nul=nul)
                 extra = plan.extra_cells(row) if plan.extra else {}
                 if extra or kept or self._empty_nested:
                     self._finish(record, warehouse_safe(extra), kept)
@@ -367,13 +370,14 @@ class CallReader:
         plan: CsvPlan,
         kept: dict[str, t.Any],
         *,
-        check_nul: bool,
+        nul: str | None,
     ) -> dict[str, t.Any]:
         call_id = call_id_of(row[plan.call_index])
         record = self._template.copy()
-        if check_nul:
-            for index, cell in enumerate(row):
-                if "\x00" in cell:
+        if nul is not None:
+            for index, text in enumerate(row):
+                if nul in text:
+                    cell = text.replace(nul, "\x00")
                     bad = BadValue("text without NUL characters")
                     self.raw.misfit(call_id, plan.header[index], cell, bad)
                     kept[plan.header[index]] = warehouse_safe(cell)
