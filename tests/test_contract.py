@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 from voicegain_speech import models
@@ -18,6 +19,8 @@ from voicegain_speech.api import SaInternalApi
 
 from tap_voicegain import settings
 from tap_voicegain.records.fields import AGENT, CALL_FIELDS, QUEUE, SEGMENT_FIELDS
+from tap_voicegain.streams.passes import FINISHED_PHASES
+from tests.readings_support import FINISHED, IN_PROGRESS
 
 # The model's type -> the kind of our field table.
 KINDS = {
@@ -134,3 +137,19 @@ def test_the_filters_take_the_models_values():
     assert allowed is not None
     values = re.findall(r'"(\w+)"', allowed.group(1))
     assert schema["recompute_phases"]["items"]["enum"] == values
+
+
+def test_every_phase_of_the_model_has_a_reading():
+    # A phase a newer client adds fails here until docs/api-readings.md's table
+    # and the tests' phase lists (tests/readings_support.py) take a side on it.
+    theirs = {
+        value
+        for name, value in vars(models.ProgressPhase).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    assert theirs == set(FINISHED) | set(IN_PROGRESS)
+    assert set(FINISHED) == FINISHED_PHASES
+    doc = (Path(__file__).parents[1] / "docs" / "api-readings.md").read_text("utf-8")
+    table = {line.split("|")[1].strip() for line in doc.splitlines() if "| " in line}
+    named = {p.strip() for row in table for p in row.split(",")}
+    assert theirs <= named

@@ -192,6 +192,12 @@ def test_each_newer_filter_is_sent_and_narrows_the_export(setting, value, param,
         ({"recompute_phases": ["finished"]}, "recompute_phases"),
         ({"voicemail": "maybe"}, "voicemail"),
         ({"internal_endpoints": ["1,2"]}, "internal_endpoints"),
+        # An empty id would be dropped, or sent as "": every call, not a filter.
+        ({"user_group_ids": [""]}, "user_group_ids"),
+        ({"internal_endpoints": [""]}, "internal_endpoints"),
+        ({"agent_ids": ["q", ""]}, "agent_ids"),
+        ({"queue_ids": [""]}, "queue_ids"),
+        ({"aivr_app_ids": [""]}, "aivr_app_ids"),
     ],
 )
 def test_a_bad_filter_is_refused_before_any_request_naming_it(

@@ -54,8 +54,8 @@ def waits(base: float, cap: float) -> Generator[float, t.Any, None]:
 
 def gave_up(attempts: int, exc: BaseException) -> errors.RetriesExhaustedError:
     """The error of a request whose every attempt failed, naming the request."""
-    msg = (
-        f"Gave up after {attempts} attempts (1 + {attempts - 1} retries); last "
-        f"failure: {describe_failure(exc)}"
-    )
+    tries = "1 attempt, no retry" if attempts == 1 else f"{attempts} attempts"
+    if attempts > 1:
+        tries += f" (1 + {attempts - 1} retries)"
+    msg = f"Gave up after {tries}; last failure: {describe_failure(exc)}"
     return errors.RetriesExhaustedError(msg)

@@ -33,6 +33,8 @@ EXP_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z; a later exp is not a time
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads them
 # API (voicegain-speech 1.142.0): recomputePhase and period values.
 RECOMPUTE_PHASES = ("requested", "queued", "processing", "completed", "error")
+# An empty id would be dropped or sent as "": every call, not a filter.
+_ID = th.StringType(min_length=1)
 PERIODS = (
     "today",
     "last24hours",
@@ -164,17 +166,17 @@ class Settings:
         "Only calls that started at or before this RFC 3339 time (sent as toTime).",
     )
     aivr_app_ids: list[str] | None = _setting(  # noqa: RUF009
-        th.ArrayType(th.StringType),
+        th.ArrayType(_ID),
         "AIVR app ids",
         "Only calls of these Voicebot (AIVR) apps (sent as aivrAppId).",
     )
     agent_ids: list[str] | None = _setting(  # noqa: RUF009
-        th.ArrayType(th.StringType),
+        th.ArrayType(_ID),
         "Agent ids",
         "Only calls of these agents (sent as agentId).",
     )
     queue_ids: list[str] | None = _setting(  # noqa: RUF009
-        th.ArrayType(th.StringType),
+        th.ArrayType(_ID),
         "Queue ids",
         "Only calls of these queues (sent as queueId).",
     )
@@ -184,13 +186,13 @@ class Settings:
         "Only inbound or only outbound calls (sent as direction).",
     )
     internal_endpoints: list[str] | None = _setting(  # noqa: RUF009
-        th.ArrayType(th.StringType),
+        th.ArrayType(_ID),
         "Internal endpoints",
         "Only calls of these internal endpoints: DNIS of inbound calls, caller id "
         "of outbound ones (sent as internalEndpoint).",
     )
     user_group_ids: list[str] | None = _setting(  # noqa: RUF009
-        th.ArrayType(th.StringType),
+        th.ArrayType(_ID),
         "User group ids",
         "Only calls of agents in these user groups, e.g. teams (sent as userGroupIds).",
     )
