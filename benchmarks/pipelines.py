@@ -245,13 +245,13 @@ def backfill(bench: Bench, destination: str, size: int) -> Table:
     with serve_logged(size, log) as sim:
         warm(sim.url, args.per_page)
         for k in range(1, args.repeat + 1):
-            identical: dict[str, str] = {}
+            digests: dict[str, dict[str, str]] = {}
             for contender in ordered(contenders, k):
                 slot = contender.slot(workdir, f"bf{size}-{destination}-{k}")
                 outcome = contender.run(destination, slot, sim.url, pg_env, size)
                 check_rows(contender, destination, slot, db, size)
                 if destination == "postgres" and isinstance(contender, MeltanoProject):
-                    identical[contender.label] = table_digest(db, slot.schema)
+                    digests[contender.label] = column_digests(db, slot.schema)
                 drop(destination, slot, db)
                 table.outcomes[contender.label].append(outcome)
                 first = first_request(sim, outcome)
@@ -261,15 +261,9 @@ def backfill(bench: Bench, destination: str, size: int) -> Table:
                     f"backfill {size:,}/{destination} round {k}/{args.repeat} "
                     f"{contender.label}: {describe(outcome)}"
                 )
-            if len(set(identical.values())) > 1:
-                table.notes.append(f"round {k}: the Meltano contenders' rows DIFFER")
-        if destination == "postgres" and len(identical) > 1:
-            table.notes.append(
-                "rows identical across the Meltano contenders (all columns but "
-                "_sdc_*, and column types), checked every round"
-                if not any("DIFFER" in note for note in table.notes)
-                else "rows differ: see above"
-            )
+            for note in compare_digests(digests):
+                if f"round {k - 1}: {note}" not in table.notes:
+                    table.notes.append(f"round {k}: {note}")
     table.load_end = report.load()
     return table
 
@@ -330,23 +324,45 @@ def drop(destination: str, slot: Slot, db: t.Any) -> None:  # noqa: ANN401
         path.unlink()
 
 
-def table_digest(db: t.Any, schema: str) -> str:  # noqa: ANN401
-    """MD5 of every row (no _sdc_* columns) in callId order, and of the column types."""
+def column_digests(db: t.Any, schema: str) -> dict[str, str]:  # noqa: ANN401
+    """Per column of ``calls`` (no _sdc_*): its type and the MD5 of its values.
+
+    Values in callId order; per column, so checkouts whose tables differ by a
+    column added are compared over the columns both have.
+    """
     columns = db.execute(
-        "SELECT string_agg(column_name || ':' || udt_name, ',' ORDER BY column_name) "
-        "FROM information_schema.columns WHERE table_schema = %s "
-        "AND table_name = 'calls' AND column_name NOT LIKE '\\_sdc%%'",
+        "SELECT column_name, udt_name FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = 'calls' "
+        "AND column_name NOT LIKE '\\_sdc%%' ORDER BY column_name",
         (schema,),
-    ).fetchone()[0]
-    rows = db.execute(
-        f"""SELECT md5(string_agg((to_jsonb(c) - ARRAY(
-                SELECT column_name::text FROM information_schema.columns
-                WHERE table_schema = %s AND table_name = 'calls'
-                AND column_name LIKE '\\_sdc%%'))::text, E'\\n' ORDER BY "callId"))
-            FROM "{schema}".calls c""",  # noqa: S608
-        (schema,),
-    ).fetchone()[0]
-    return f"{columns}|{rows}"
+    ).fetchall()
+    sums = ", ".join(
+        f"""md5(string_agg(coalesce(to_jsonb(c."{name}")::text, 'null'),
+            E'\\n' ORDER BY c."callId"))"""
+        for name, _ in columns
+    )
+    row = db.execute(f'SELECT {sums} FROM "{schema}".calls c').fetchone()  # noqa: S608
+    return {name: f"{udt}:{md5}" for (name, udt), md5 in zip(columns, row, strict=True)}
+
+
+def compare_digests(digests: dict[str, dict[str, str]]) -> list[str]:
+    """Notes on the Meltano contenders' tables: same rows, or which columns differ."""
+    if len(digests) < 2:
+        return []
+    common = set.intersection(*(set(d) for d in digests.values()))
+    differ = sorted(c for c in common if len({d[c] for d in digests.values()}) > 1)
+    notes = [
+        f"rows DIFFER in {len(differ)} column(s): {', '.join(differ)}"
+        if differ
+        else f"rows identical in the {len(common)} columns every Meltano contender "
+        "has (values and types, _sdc_* left out)"
+    ]
+    for label, found in digests.items():
+        if set(found) - common:
+            notes.append(
+                f"columns only {label} has: {', '.join(sorted(set(found) - common))}"
+            )
+    return notes
 
 
 def same_rows(
@@ -355,16 +371,13 @@ def same_rows(
     db: t.Any,  # noqa: ANN401
 ) -> list[str]:
     """Whether the Meltano contenders' tables hold the same rows."""
-    digests = {
-        c.label: table_digest(db, slots[c.label].schema)
-        for c in contenders
-        if isinstance(c, MeltanoProject)
-    }
-    if len(digests) < 2:
-        return []
-    if len(set(digests.values())) == 1:
-        return ["rows identical across the Meltano contenders (but _sdc_*; types too)"]
-    return [f"rows DIFFER between the Meltano contenders: {sorted(digests)}"]
+    return compare_digests(
+        {
+            c.label: column_digests(db, slots[c.label].schema)
+            for c in contenders
+            if isinstance(c, MeltanoProject)
+        }
+    )
 
 
 def describe(outcome: Outcome) -> str:
