@@ -132,6 +132,21 @@ def test_segments_stream_maps_and_flattening():
     assert any(r.get("agent__name") for r in records)
 
 
+def test_segment_batch_files_hold_what_record_messages_would(tmp_path):
+    from tests.test_batch import batch_config, batched_records  # noqa: PLC0415
+
+    calls = make_calls(30, seed=911)
+    with VoicegainSimulator(calls, token=TOKEN, segments=True) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url, "per_page": 10}
+        plain = segment_records(run_streams(config, "call_segments"))
+        batched = run_streams(
+            {**config, "batch_config": batch_config(tmp_path)}, "call_segments"
+        )
+    assert segment_records(batched) == []
+    assert plain
+    assert batched_records(batched) == plain
+
+
 def test_with_csv_format_the_segments_are_read_through_json(sim, config):
     sim.segments = True
     run = run_streams({**config, "format": "csv"}, "calls", "call_segments")
