@@ -147,7 +147,7 @@ class TapVoicegain(sdk.TapSeam, Tap):
         for warning in warnings:
             self.logger.warning(warning)
         # The schema's messages quote values: a token of the wrong type included.
-        found = [redact(message) for message in [*found, *ours]]
+        found = [redact(checks.hide_token_values(m)) for m in [*found, *ours]]
         if found and raise_errors:
             raise ConfigValidationError(
                 "Config validation failed: " + "; ".join(found), errors=found

@@ -110,7 +110,7 @@ def test_a_token_of_the_wrong_type_is_named_not_quoted(tmp_path, api, value):
     assert done.returncode != 0
     out = assert_no_secret(done)
     assert b"jwt_token" in out or b"projects" in out
-    assert b"[redacted]" in out
+    assert b"not shown" in out
     assert requests_made(api) == 0
 
 
@@ -139,6 +139,42 @@ def test_a_password_in_the_api_url_is_refused_and_never_shown(tmp_path, api):
     assert b"api_url" in out
     assert b"user name or password" in out
     assert b"***@127.0.0.1" in out
+    assert requests_made(api) == 0
+
+
+@pytest.mark.parametrize(
+    "password",
+    # Unencoded, each ends urlsplit's netloc early or makes it refuse the URL.
+    ["p#" + PASSWORD, "p?" + PASSWORD, "p/" + PASSWORD, PASSWORD + "@[::1"],
+)
+def test_a_password_urlsplit_misreads_is_refused_and_never_shown(
+    tmp_path, api, password
+):
+    url = api.url.replace("http://", f"http://etl:{password}@")
+    done = run(tmp_path, {"jwt_token": TOKEN, "api_url": url, **FAST})
+    assert done.returncode != 0
+    out = assert_no_secret(done)
+    assert password.encode() not in out
+    assert b"must not hold a user name or password" in out
+    assert requests_made(api) == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"jwt_token": 98765432109876543},
+        {"jwt_token": ["abc\\def" + PASSWORD]},
+        {"jwt_token": {"x": "abc\tdef" + PASSWORD}},
+        {"projects": [{"name": "a", "jwt_token": 98765432109876543}]},
+        {"projects": [{"name": "a", "jwt_token": ["abc\\" + PASSWORD]}]},
+    ],
+)
+def test_a_token_redact_cannot_find_as_text_is_never_quoted(tmp_path, api, value):
+    done = run(tmp_path, {**value, "api_url": api.url, **FAST})
+    assert done.returncode != 0
+    out = assert_no_secret(done)
+    assert b"98765432109876543" not in out
+    assert b"not shown" in out
     assert requests_made(api) == 0
 
 

@@ -63,13 +63,13 @@ def strings_in(value: t.Any) -> list[str]:  # noqa: ANN401
 
 def url_secrets(url: str) -> list[str]:
     """The ``user:password`` of a URL and its password, as written and decoded."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return []
-    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    # As settings.userinfo reads it (a leaf must not import settings).
+    scheme, sep, rest = url.partition("://")
+    userinfo = (rest if sep else scheme).rpartition("@")[0]
     found = [userinfo] if userinfo else []
+    password = userinfo.partition(":")[2]
+    with contextlib.suppress(ValueError):
+        password = urlsplit(url).password or password
     if password:
         found += [password, unquote(password)]
     return found

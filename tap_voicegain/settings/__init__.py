@@ -18,7 +18,6 @@ import os
 import re
 import socket
 import typing as t
-from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
@@ -427,15 +426,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def userinfo(url: str) -> str:
+    """What stands between ``://`` and the last ``@`` of ``url``: ``user:password``.
+
+    Not urlsplit's reading: a password with an unencoded ``#``, ``?`` or ``/``
+    ends its netloc early, and a URL it refuses may still hold one.
+    """
+    scheme, sep, rest = url.partition("://")
+    return (rest if sep else scheme).rpartition("@")[0]
+
+
 def without_userinfo(url: str) -> str:
     """``url`` with any ``user:password@`` shown as ``***@``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+    secret = userinfo(url)
+    return url.replace(secret + "@", "***@", 1) if secret else url
 
 
 def ca_bundle(config: t.Mapping[str, t.Any]) -> str | None:

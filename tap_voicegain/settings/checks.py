@@ -26,6 +26,7 @@ from tap_voicegain.settings import (
     jwt_expiry,
     parse_datetime,
     projects,
+    userinfo,
     without_userinfo,
 )
 
@@ -114,8 +115,9 @@ def _check_time(value: t.Any, name: str, errors: list[str]) -> dt.datetime | Non
         return None
     if not _UTC_OFFSET.search(value):
         errors.append(
-            f"{name}: {value!r} has no UTC offset; the API would read it in the "
-            "project's time zone. Add Z (UTC) or an offset such as -05:00",
+            f"{name}: {value!r} has no UTC offset as RFC 3339 writes it (Z or "
+            "+HH:MM); the API would read it in the project's time zone. Add Z "
+            "(UTC) or an offset such as -05:00",
         )
         return None
     return moment
@@ -125,8 +127,6 @@ def _url_problems(value: str) -> list[str]:
     """What keeps ``value`` from being a base URL (urlsplit has accepted it)."""
     parts = urlsplit(value)
     problems = []
-    if parts.username is not None or parts.password is not None:
-        problems.append("must not hold a user name or password (user:...@)")
     if parts.query or value.endswith("?"):
         problems.append("must not have a query (?...)")
     if parts.fragment or value.endswith("#"):
@@ -147,6 +147,9 @@ def _check_api_url(config: Settings, errors: list[str], warnings: list[str]) -> 
     if not isinstance(value, str):
         return  # the JSON schema names the type
     shown = repr(without_userinfo(value))
+    if userinfo(value):  # first: a password may hold what reads as a query, a port
+        errors.append(f"api_url: {shown} must not hold a user name or password")
+        return
     try:
         parts = urlsplit(value)
         host = parts.hostname or ""
@@ -253,3 +256,24 @@ def _check_projects(config: t.Mapping[str, t.Any], errors: list[str]) -> list[Pr
             )
         seen.setdefault(same, project.name)
     return found
+
+
+# jsonschema's messages start with the value; these words start what it says of it.
+_VERDICTS = (
+    *(" is not of type ", " is not one of ", " is not valid ", " is too "),
+    *(" should ", " does not match ", " is expected ", " has non-unique "),
+)
+
+
+def hide_token_values(message: str) -> str:
+    """A schema message about a token with the value left out, whatever its type.
+
+    ``redact`` masks a token it can find as text; a number, or text quoted with
+    escapes inside a list, it cannot.
+    """
+    value, sep, where = message.rpartition(" in config")
+    secret = "jwt_token" in where or where.startswith("['projects']")
+    verdict = next((value[value.index(v) :] for v in _VERDICTS if v in value), "")
+    if not sep or not secret or not verdict:  # no verdict: the value is not quoted
+        return message
+    return f"config{where}: the value (not shown: it may be a token){verdict}"
