@@ -158,10 +158,12 @@ TRANSCRIPT_ANSWERS = {
     "403": ({"fault": "status", "code": 403, "body": MARKED_BODY}, 1),
     "422": ({"fault": "status", "code": 422, "body": MARKED_BODY}, 1),
     "lasting 500": ({"fault": "status", "code": 500, "body": MARKED_BODY}, 2),
-    "nested 1000 deep": (
+    # Too deep for msgspec on every Python: 3.12 and later allow deeper
+    # nesting than 3.10 and 3.11 (1,000 deep decodes there).
+    "nested 5000 deep": (
         {
             "fault": "raw",
-            "body": "[" * 1000 + "]" * 1000,
+            "body": "[" * 5000 + "]" * 5000,
             "content_type": "application/json",
         },
         1,
