@@ -204,6 +204,15 @@ def test_number_settings_are_read_from_the_environment(config, env):
     assert tap.config["per_page"] == 25
 
 
+@pytest.mark.parametrize("value", [",", "a,,b", "a,", " , "])
+def test_a_list_from_the_environment_with_an_empty_item_is_refused(config, env, value):
+    # Dropping the empty items could leave no filter at all: every call.
+    env.setenv("TAP_VOICEGAIN_AGENT_IDS", value)
+    with pytest.raises(ConfigValidationError) as caught:
+        TapVoicegain(config=config, parse_env_config=True)
+    assert "agent_ids" in " ".join(caught.value.errors)
+
+
 BAD_PROJECTS = '[{"name": "a", "jwt_token": "' + TOKEN
 
 

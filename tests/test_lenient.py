@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from tap_voicegain.errors import RecordError
-from tap_voicegain.records.reader import WARNINGS_PER_FIELD, CallReader
+from tap_voicegain.records.misfits import WARNINGS_PER_FIELD
+from tap_voicegain.records.reader import CallReader
 from tests.conftest import TOKEN
 from tests.singer_output import bookmark, run_tap
 from voicegain_sim import VoicegainSimulator, make_calls

@@ -147,6 +147,42 @@ def test_segment_batch_files_hold_what_record_messages_would(tmp_path):
     assert batched_records(batched) == plain
 
 
+def _seg(**values: t.Any) -> dict[str, t.Any]:
+    return {"type": "agent", "startTime": "2026-01-01T00:00:00Z", **values}
+
+
+@pytest.mark.parametrize(
+    ("segments", "rows", "kept"),
+    [
+        ([_seg(segmentSeq=2), _seg()], 2, [{"segmentSeq": 2}, None]),
+        ([_seg(segmentSeq=1), _seg(segmentSeq=1)], 2, [{"segmentSeq": 1}] * 2),
+        ([_seg(segmentSeq=1.5), _seg(segmentSeq=1)], 2, [{"segmentSeq": 1.5}] * 1),
+        ([_seg(segmentSeq=1), "x", _seg(segmentSeq=3)], 3, [{"segments[1]": "x"}]),
+        ([None, _seg(segmentSeq=2)], 2, [{"segments[0]": None}]),
+        ({"segmentSeq": 1}, 1, [{"segments": {"segmentSeq": 1}}]),
+    ],
+    ids=["missing", "repeated", "not whole", "a string item", "a null item", "object"],
+)
+def test_segments_with_bad_numbers_or_items_keep_distinct_keys_and_every_value(
+    caplog, segments, rows, kept
+):
+    calls = make_calls(3, seed=7)
+    calls[1]["segments"] = segments
+    calls[1]["numSegments"] = len(segments)
+    with VoicegainSimulator(calls, token=TOKEN, segments=True) as sim:
+        config = {"jwt_token": TOKEN, "api_url": sim.url}
+        with caplog.at_level(logging.WARNING):
+            run = run_streams(config, "call_segments")
+    assert run.error is None
+    mine = [r for r in segment_records(run) if r["callId"] == int(calls[1]["callId"])]
+    # Distinct keys (an upserting target keeps every row), numbered by order.
+    assert [r["segmentSeq"] for r in mine] == list(range(1, rows + 1))
+    extras = [r["_extra"] for r in mine]
+    for value in kept:  # every value the API sent is in a row's _extra
+        assert any(value is None or value.items() <= (e or {}).items() for e in extras)
+    assert any(str(calls[1]["callId"]) in r.getMessage() for r in caplog.records)
+
+
 def test_with_csv_format_the_segments_are_read_through_json(sim, config):
     sim.segments = True
     run = run_streams({**config, "format": "csv"}, "calls", "call_segments")
@@ -213,6 +249,7 @@ def test_each_newer_filter_is_sent_and_narrows_the_export(setting, value, param,
         ({"agent_ids": ["q", ""]}, "agent_ids"),
         ({"queue_ids": [""]}, "queue_ids"),
         ({"aivr_app_ids": [""]}, "aivr_app_ids"),
+        ({"agent_ids": ["  "]}, "agent_ids"),
     ],
 )
 def test_a_bad_filter_is_refused_before_any_request_naming_it(

@@ -72,8 +72,11 @@ def wants_segments(params: Mapping[str, list[str]]) -> bool:
 
 
 def with_segments(call: dict[str, t.Any]) -> dict[str, t.Any]:
-    """A copy of the call with ``segments`` (its own list if it has one)."""
-    if isinstance(call.get("segments"), list):
+    """A copy of the call with ``segments`` (its own value if it has one).
+
+    Any value a test gave the call is served as it is, a bad shape included.
+    """
+    if call.get("segments") is not None:
         return call
     return {**call, "segments": make_segments(call)}
 

@@ -6,7 +6,6 @@ page. A misfit value is kept raw in ``_extra`` (docs/design.md).
 
 from __future__ import annotations
 
-import collections
 import csv
 import io
 import logging
@@ -15,15 +14,15 @@ import typing as t
 
 import msgspec
 
-from tap_voicegain.errors import BadValue, ItemExtras, RecordError, UnknownLayout
+from tap_voicegain.errors import BadValue, ItemExtras
 from tap_voicegain.records import layouts
 from tap_voicegain.records.fields import CALL_FIELDS, CALL_ID_MAX, EXTRA_FIELD, Field
+from tap_voicegain.records.misfits import RawValues
 from tap_voicegain.records.typed import TypedTable, Unfit
 from tap_voicegain.records.values import (
     Converter,
     CsvTimeParser,
     call_id_of,
-    describe,
     to_bool,
     to_datetime,
     to_float,
@@ -40,7 +39,6 @@ if t.TYPE_CHECKING:
 
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark
 _PATH_INDEX = re.compile(r"\[[0-9]+\]")
-WARNINGS_PER_FIELD = 5  # per-call WARNINGs per field and run; then counted
 CONVERTERS: dict[str, Converter] = {
     "string": to_str,
     "integer": to_int,
@@ -54,63 +52,6 @@ CONVERTERS: dict[str, Converter] = {
     "sentiments": layouts.to_sentiments,
     "object": to_object,
 }
-
-
-class RawValues:
-    """What happens to a value that does not fit: kept raw and counted, or stop."""
-
-    def __init__(self, logger: logging.Logger, *, strict: bool) -> None:
-        """Log to ``logger``; with ``strict``, a misfit stops the run."""
-        self.logger = logger
-        self.strict = strict
-        self.counts: collections.Counter[str] = collections.Counter()  # this pass
-        self._seen: collections.Counter[str] = collections.Counter()  # this run
-
-    def misfit(self, call_id: object, name: str, value: t.Any, bad: BadValue) -> None:  # noqa: ANN401
-        """Account for ``value`` of ``name``, kept raw (RecordError if strict)."""
-        layout = isinstance(bad, UnknownLayout)
-        if self.strict and not layout:
-            raise RecordError(call_id, name, describe(value), bad.expected)
-        self.counts[name] += 1
-        self._seen[name] += 1
-        seen = self._seen[name]
-        column = "holds the items read" if bad.partial else "is null"
-        if layout:
-            if seen == 1:
-                self.logger.warning(
-                    "Field '%s' of callId %s is in a layout this tap does not read "
-                    "(expected %s; shape %s): its raw value is kept in _extra, the "
-                    "column %s. Other calls like it are counted in the pass summary.",
-                    name,
-                    call_id,
-                    bad.expected,
-                    describe(value),
-                    column,
-                )
-            return
-        if seen <= WARNINGS_PER_FIELD:
-            more = (
-                f" Further values of '{name}' that do not fit are counted in the "
-                "pass summary, not logged."
-                if seen == WARNINGS_PER_FIELD
-                else ""
-            )
-            self.logger.warning(
-                "callId %s: field '%s' has %s, expected %s: kept raw in _extra, the "
-                "column %s.%s",
-                call_id,
-                name,
-                describe(value),
-                bad.expected,
-                column,
-                more,
-            )
-
-    def take_counts(self) -> dict[str, int]:
-        """Values kept raw per field since the last call (one pass)."""
-        counts = dict(self.counts)
-        self.counts.clear()
-        return counts
 
 
 class CallReader:
@@ -296,15 +237,20 @@ class CallReader:
     def _rows(self, field: Field, value: t.Any, call_id: int) -> list[t.Any] | None:  # noqa: ANN401
         if value is None or value == []:
             return None
-        if type(value) is not list or any(type(row) is not dict for row in value):
+        if type(value) is not list:
             msg = f"a list of {field.name} objects"
             raise BadValue(msg)
         plan = {t.cast("str", f.json_key): f for f in field.sub}
         rows = []
-        for row in value:
+        for index, row in enumerate(value):
             record: dict[str, t.Any] = dict.fromkeys(f.name for f in field.sub)
-            extra, kept = self._read(row, plan, record, call_id, f"{field.name}.")
-            record[EXTRA_FIELD] = {**extra, **kept} or None
+            if type(row) is not dict:  # a row of nulls keeps it, in _extra
+                where = f"{field.json_key}[{index}]"
+                self.raw.misfit(call_id, where, row, BadValue("a JSON object"))
+                record[EXTRA_FIELD] = {where: warehouse_safe(row)}
+            else:
+                extra, kept = self._read(row, plan, record, call_id, f"{field.name}.")
+                record[EXTRA_FIELD] = {**extra, **kept} or None
             rows.append(record)
         return rows
 

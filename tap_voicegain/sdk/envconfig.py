@@ -40,7 +40,9 @@ _BOOLEANS = dict.fromkeys(("true", "1", "yes", "on"), True) | dict.fromkeys(
 def _strings(text: str) -> list[str]:
     """A JSON array of strings, or (the SDK's older form) ``a,b,c``."""
     if not text.strip().startswith("["):
-        return [item.strip() for item in text.split(",") if item.strip()]
+        # Empty items stay, for the schema to refuse: "a,,b" or "," is a slip,
+        # and dropping them could leave no filter at all. Empty text: no list.
+        return [item.strip() for item in text.split(",")] if text.strip() else []
     value = json.loads(text)
     if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
         raise ValueError(text)

@@ -33,7 +33,7 @@ CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads th
 # API (voicegain-speech 1.142.0): recomputePhase and period values.
 RECOMPUTE_PHASES = ("requested", "queued", "processing", "completed", "error")
 # An empty id would be dropped or sent as "": every call, not a filter.
-_ID = th.StringType(min_length=1)
+_ID = th.StringType(min_length=1, pattern=r"\S")
 PERIODS = (
     "today",
     "last24hours",

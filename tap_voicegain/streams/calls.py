@@ -7,6 +7,7 @@ import typing as t
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
+from tap_voicegain.records.fields import EXTRA_FIELD, SEGMENT_FIELDS
 from tap_voicegain.records.schema import calls_schema, segments_schema
 from tap_voicegain.streams.walk import CallListStream
 
@@ -57,6 +58,10 @@ class CallSegmentsStream(CallListStream):
     @override
     def records_for(self, call: dict[str, t.Any], run: ProjectRun) -> Records:
         segments = call.get("segments") or []
+        kept = (call.get(EXTRA_FIELD) or {}).get("segments")
+        if not segments and kept is not None:  # not a list: one row keeps it
+            row = dict.fromkeys(f.name for f in SEGMENT_FIELDS)
+            segments = [{**row, EXTRA_FIELD: {"segments": kept}}]
         if not segments and (call.get("numSegments") or 0) > 0:
             self._without_segments += 1
             if self._without_segments == 1:
@@ -70,11 +75,23 @@ class CallSegmentsStream(CallListStream):
                 )
         call = self.tag(call, run.project)
         ids = {"contextId": call["contextId"], "callId": call["callId"]}
-        out = []
-        for number, segment in enumerate(segments, start=1):
-            # The model's segmentSeq starts at 1; where it is missing, the
-            # segment's place (segments come ordered by start time) keys it.
-            if segment.get("segmentSeq") is None:
-                segment["segmentSeq"] = number
-            out.append({**ids, **segment, "project": run.project})
-        return out
+        numbers = [segment.get("segmentSeq") for segment in segments]
+        if None in numbers or len(set(numbers)) < len(numbers):
+            # A key must be unique: the segments' places (they come ordered by
+            # start time) number them all, the API's numbers kept in _extra.
+            self.logger.warning(
+                "Project %s: callId %d sent segment numbers %s (missing, not whole "
+                "numbers or repeated): its %d segments are numbered 1..%d by their "
+                "order, the numbers sent kept in _extra.segmentSeq",
+                run.project,
+                call["callId"],
+                numbers,
+                len(segments),
+                len(segments),
+            )
+            for number, segment in enumerate(segments, start=1):
+                extra = segment[EXTRA_FIELD] or {}
+                if segment["segmentSeq"] is not None:
+                    extra = {**extra, "segmentSeq": segment["segmentSeq"]}
+                segment.update({"segmentSeq": number, EXTRA_FIELD: extra or None})
+        return [{**ids, **segment, "project": run.project} for segment in segments]
