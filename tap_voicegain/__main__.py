@@ -1,5 +1,5 @@
 """Run the tap as ``python -m tap_voicegain``."""
 
-from tap_voicegain.tap import TapVoicegain
+from tap_voicegain.tap import main
 
-TapVoicegain.cli()
+main()

@@ -77,6 +77,10 @@ class StreamMapError(UserError, ValueError):
     """A stream map expression failed on a record."""
 
 
+class ConfigFileError(UserError, ValueError):
+    """A ``--config`` file the tap cannot read as settings."""
+
+
 class CatalogError(UserError, ValueError):
     """A catalog the tap cannot read."""
 

@@ -7,12 +7,15 @@ import copy
 import functools
 import gc
 import io
+import itertools
 import json
 import logging
 import os
 import signal
+import sys
 import threading
 import typing as t
+from pathlib import Path
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, MappingError
@@ -275,6 +278,42 @@ STREAMS: tuple[type[CallListStream], ...] = (
     CallSegmentsStream,
     TranscriptsStream,
 )
+
+
+def main() -> None:
+    """The command line: the ``--config`` files checked, then the SDK's CLI.
+
+    The SDK reads them while it parses the arguments, before any hook of the
+    tap, and ends in a traceback for a file it cannot read.
+    """
+    args = sys.argv[1:]
+    paths = [b for a, b in itertools.pairwise(args) if a == "--config"]
+    paths += [a.partition("=")[2] for a in args if a.startswith("--config=")]
+    try:
+        check_config_files(paths)
+    except errors.ConfigFileError as exc:
+        sys.stderr.write(f"The run failed: {exc}\n")
+        raise SystemExit(1) from None
+    TapVoicegain.cli()
+
+
+def check_config_files(paths: list[str]) -> None:
+    """Each file a JSON object, else a ConfigFileError naming it (never its text)."""
+    for path in paths:
+        if path == "ENV":
+            continue
+        try:
+            value = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+        except (ValueError, RecursionError) as exc:
+            problem = f"is not JSON ({exc})"
+        else:
+            if isinstance(value, dict):
+                continue
+            problem = f"is a JSON {type(value).__name__}, not an object of settings"
+        msg = f"The config file {path} {problem}; see config.sample.json"
+        raise errors.ConfigFileError(msg)
 
 
 def check_catalog(text: str, source: str) -> None:

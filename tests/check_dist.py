@@ -51,7 +51,7 @@ def wheel_problems(wheel: Path, sdist_modules: set[str] | None = None) -> list[s
         problems.append(f"METADATA names {meta['Name']} {meta['Version']}")
     if meta["License-Expression"] != "Apache-2.0":
         problems.append(f"License-Expression is {meta['License-Expression']}")
-    if "tap-voicegain = tap_voicegain.tap:TapVoicegain.cli" not in entry_points:
+    if "tap-voicegain = tap_voicegain.tap:main" not in entry_points:
         problems.append("no console script tap-voicegain")
     if sdist_modules is not None:
         missing = sorted(sdist_modules - set(names))

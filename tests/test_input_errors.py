@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
+import sys
 import time
 import typing as t
 
@@ -26,7 +28,7 @@ from tests.failure_support import (
     run_cli,
     sync,
 )
-from tests.helpers import parse_messages
+from tests.helpers import parse_messages, tap_env
 from tests.transcript_support import with_transcript
 from voicegain_sim import VoicegainSimulator, make_calls, make_jwt
 
@@ -309,3 +311,33 @@ def test_settings_the_tap_or_the_sdk_knows_are_not_called_unknown(caplog):
     assert ids_of(run) == ids(calls)
     warnings = at_least(caplog, logging.WARNING)
     assert [m for m in warnings if any(_named(name, m) for name in known)] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ('{"jwt_token": "' + TOKEN + '",}', "is not JSON"),
+        ("", "is not JSON"),
+        ('["' + TOKEN + '"]', "is a JSON list"),
+        (None, "cannot be read"),  # no such file
+        ("dir", "cannot be read"),  # a directory
+    ],
+    ids=["trailing comma", "empty", "a list", "missing", "a directory"],
+)
+def test_a_config_file_the_tap_cannot_read_is_one_error_line(tmp_path, content, says):
+    path = tmp_path / "config.json"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    for flag in (["--config", str(path)], [f"--config={path}"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tap_voicegain", *flag],
+            capture_output=True,
+            text=True,
+            env=tap_env(),
+            check=False,
+            timeout=60,
+        )
+        line = assert_one_clear_error(done, str(path), says)
+        assert TOKEN not in done.stderr, line
