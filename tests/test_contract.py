@@ -130,7 +130,7 @@ def test_every_query_parameter_is_sent_or_left_out_with_a_reason():
 def test_the_filters_take_the_models_values():
     assert list(settings.PERIODS) == models.RecentPeriodOptional.allowable_values
     schema = settings.config_schema()["properties"]
-    assert schema["direction"]["enum"] == ["inbound", "outbound"]
+    assert schema["direction"]["enum"] == ["inbound", "outbound", None]  # None: unset
     # recomputePhase is a str in the model, its values listed by its setter.
     source = inspect.getsource(models.VoiceCall.recompute_phase.fset)
     allowed = re.search(r"allowed_values = \[(.*?)\]", source)

@@ -155,10 +155,10 @@ def test_each_setting_has_the_kind_default_and_secrecy_the_tap_gives_it(
             )
         if kind == "options":
             values = [o.get("value") for o in setting.get("options", [])]
-            if values != prop["enum"]:
-                problems.append(
-                    f"{name}: options {values}, the tap allows {prop['enum']}"
-                )
+            # null in the enum is the setting left unset, not an option.
+            allowed = [v for v in prop["enum"] if v is not None]
+            if values != allowed:
+                problems.append(f"{name}: options {values}, the tap allows {allowed}")
         if bool(setting.get("sensitive")) != holds_a_secret(prop):
             problems.append(
                 f"{name}: sensitive is {bool(setting.get('sensitive'))}, the tap "

@@ -259,3 +259,8 @@ def test_a_bad_filter_is_refused_before_any_request_naming_it(
         TapVoicegain(config={**config, **change})
     assert names in str(caught.value) + " ".join(caught.value.errors)
     assert sim.requests == []
+
+
+def test_a_filter_set_to_null_is_unset(sim, config):
+    nulls = dict.fromkeys(["direction", "period", "format", "voicemail", "agent_ids"])
+    assert run_tap({**config, **nulls}).call_ids == run_tap(config).call_ids

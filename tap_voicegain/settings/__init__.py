@@ -32,6 +32,13 @@ EXP_MAX = 253_402_300_799  # 9999-12-31T23:59:59Z; a later exp is not a time
 CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads them
 # API (voicegain-speech 1.142.0): recomputePhase and period values.
 RECOMPUTE_PHASES = ("requested", "queued", "processing", "completed", "error")
+
+
+def _choice(*values: str) -> th.StringType:
+    """One of ``values``; null too, which is the setting left unset."""
+    return th.StringType(allowed_values=[*values, None])
+
+
 # An empty id would be dropped or sent as "": every call, not a filter.
 _ID = th.StringType(min_length=1, pattern=r"\S")
 PERIODS = (
@@ -136,7 +143,7 @@ class Settings:
         "waits whenever the API's RateLimit headers say the window is spent.",
     )
     format: str = _setting(
-        th.StringType(allowed_values=["json", "csv"]),
+        _choice("json", "csv"),
         "Export format",
         "Format requested from the API: json or csv. Records are the same.",
         default="json",
@@ -180,7 +187,7 @@ class Settings:
         "Only calls of these queues (sent as queueId).",
     )
     direction: str | None = _setting(
-        th.StringType(allowed_values=["inbound", "outbound"]),
+        _choice("inbound", "outbound"),
         "Direction",
         "Only inbound or only outbound calls (sent as direction).",
     )
@@ -208,7 +215,7 @@ class Settings:
         "queued, processing, completed, error (sent as recomputePhase).",
     )
     period: str | None = _setting(
-        th.StringType(allowed_values=list(PERIODS)),
+        _choice(*PERIODS),
         "Period",
         "Only calls of a recent period: today, last24hours, thisWeek, last7days, "
         "thisMonth, last30days, thisYear or last365days (sent as period; with "
