@@ -48,16 +48,15 @@ $(UV): requirements/uv.txt
 	  --only-binary :all: -r requirements/uv.txt
 	@touch $@
 
-$(BIN)/tap-voicegain: pyproject.toml uv.lock | $(UV)
+# Synced on every call (about a second when nothing changed), so .venv holds
+# exactly what uv.lock pins, even after a package was installed into it by hand.
+install: | $(UV)  ## the tap and its test/lint/typing tools in .venv
 	@# --locked: fail, naming `make lock`, rather than resolve anew when
 	@# pyproject.toml and uv.lock disagree.
-	$(SYNC) || { echo "uv.lock does not match pyproject.toml: run 'make lock'" >&2; exit 1; }
+	@$(SYNC) --quiet || { echo "uv.lock does not match pyproject.toml: run 'make lock'" >&2; exit 1; }
 	@# The simulator (voicegain_sim/) is not in the tap's wheel: the repository
 	@# root goes on the dev virtualenv's path so demo, benchmark and tests find it.
-	$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'voicegain-repo.pth').write_text('$(CURDIR)\\n')"
-	@touch $@
-
-install: $(BIN)/tap-voicegain  ## the tap and its test/lint/typing tools in .venv
+	@$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'voicegain-repo.pth').write_text('$(CURDIR)\\n')"
 	@# uv compiles what it installs, not the editable source: compiled here (only
 	@# what changed), as PYTHONDONTWRITEBYTECODE=1 would keep Python from it.
 	@$(BIN)/python -m compileall -q tap_voicegain voicegain_sim
