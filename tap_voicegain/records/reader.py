@@ -23,6 +23,7 @@ from tap_voicegain.records.values import (
     Converter,
     CsvTimeParser,
     call_id_of,
+    check_depth,
     to_bool,
     to_datetime,
     to_float,
@@ -260,6 +261,9 @@ class CallReader:
         extra: dict[str, t.Any],
         kept: dict[str, t.Any],
     ) -> dict[str, t.Any]:
+        if extra or kept:  # the typed path keeps values msgspec took whole
+            check_depth(extra)
+            check_depth(kept)
         if extra:
             # Named once per run by the stream: "markers[].reason", not per item.
             self.unknown_fields.update(_PATH_INDEX.sub("[]", key) for key in extra)

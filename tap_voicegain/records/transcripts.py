@@ -15,6 +15,7 @@ from singer_sdk import typing as th
 from tap_voicegain.errors import BadValue
 from tap_voicegain.records.schema import OPEN_OBJECT
 from tap_voicegain.records.values import (
+    check_depth,
     to_bool,
     to_float,
     to_int,
@@ -181,6 +182,7 @@ class TranscriptReader:
             ],
             "_extra": extra or None,
         }
+        check_depth(extra)
         return columns, sorted(extra)
 
     def _section(

@@ -56,16 +56,42 @@ def _masked(char: str) -> str:
     return char if char.isascii() and char.isprintable() else f"<U+{ord(char):04X}>"
 
 
-def warehouse_safe(value: t.Any) -> t.Any:  # noqa: ANN401
+# Deeper JSON is refused the same on every Python: msgspec's own limit follows
+# the interpreter's (about 1,000 levels on 3.10 and 3.11, more on 3.12 and 3.13).
+MAX_JSON_DEPTH = 500
+
+
+def too_deep() -> ValueError:
+    """The error of a value nested deeper than :data:`MAX_JSON_DEPTH`."""
+    return ValueError(f"a JSON value nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def check_depth(value: t.Any) -> None:  # noqa: ANN401
+    """Raise :func:`too_deep` for a value nested deeper than the bound."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if type(item) is dict:
+            item = item.values()
+        elif type(item) is not list:
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise too_deep()
+        stack.extend((child, depth + 1) for child in item)
+
+
+def warehouse_safe(value: t.Any, depth: int = 0) -> t.Any:  # noqa: ANN401
     r"""``value`` with NUL written as ``\u0000`` (PostgreSQL refuses NUL)."""
     kind = type(value)
     if kind is str:
         return value.replace("\x00", "\\u0000")
+    if kind is not list and kind is not dict:
+        return value
+    if depth >= MAX_JSON_DEPTH:
+        raise too_deep()
     if kind is list:
-        return [warehouse_safe(item) for item in value]
-    if kind is dict:
-        return {warehouse_safe(k): warehouse_safe(v) for k, v in value.items()}
-    return value
+        return [warehouse_safe(item, depth + 1) for item in value]
+    return {warehouse_safe(k): warehouse_safe(v, depth + 1) for k, v in value.items()}
 
 
 def utf8_text(body: bytes, skipped: int = 0) -> str:
