@@ -72,6 +72,7 @@ class CallReader:
         self.raw = RawValues(self.logger, strict=strict_values)
         self.keep_unknown = keep_unknown
         self.unknown_fields: set[str] = set()  # JSON keys / CSV columns met
+        self._extra_keys: set[str] = set()  # the same, as met (with indexes)
         self.fields = fields = CALL_FIELDS
         self.table = TypedTable(fields, "call")
         self._template = dict.fromkeys(field.name for field in fields)
@@ -261,12 +262,16 @@ class CallReader:
         extra: dict[str, t.Any],
         kept: dict[str, t.Any],
     ) -> dict[str, t.Any]:
-        if extra or kept:  # the typed path keeps values msgspec took whole
-            check_depth(extra)
-            check_depth(kept)
         if extra:
+            for value in extra.values():  # msgspec took them whole
+                if type(value) is dict or type(value) is list:
+                    check_depth(value)
             # Named once per run by the stream: "markers[].reason", not per item.
-            self.unknown_fields.update(_PATH_INDEX.sub("[]", key) for key in extra)
+            if not self._extra_keys.issuperset(extra):
+                self._extra_keys.update(extra)
+                self.unknown_fields.update(_PATH_INDEX.sub("[]", k) for k in extra)
+        if kept:
+            check_depth(kept)
         if extra and self.keep_unknown:
             record[EXTRA_FIELD] = extra
         if kept:
