@@ -15,6 +15,8 @@ import typing as t
 import weakref
 from urllib.parse import unquote, urlsplit
 
+from tap_voicegain import settings
+
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -63,9 +65,7 @@ def strings_in(value: t.Any) -> list[str]:  # noqa: ANN401
 
 def url_secrets(url: str) -> list[str]:
     """The ``user:password`` of a URL and its password, as written and decoded."""
-    # As settings.userinfo reads it (a leaf must not import settings).
-    scheme, sep, rest = url.partition("://")
-    userinfo = (rest if sep else scheme).rpartition("@")[0]
+    userinfo = settings.userinfo(url)
     found = [userinfo] if userinfo else []
     password = userinfo.partition(":")[2]
     with contextlib.suppress(ValueError):

@@ -270,8 +270,6 @@ class CallReader:
             if not self._extra_keys.issuperset(extra):
                 self._extra_keys.update(extra)
                 self.unknown_fields.update(_PATH_INDEX.sub("[]", k) for k in extra)
-        if kept:
-            check_depth(kept)
         if extra and self.keep_unknown:
             record[EXTRA_FIELD] = extra
         if kept:
